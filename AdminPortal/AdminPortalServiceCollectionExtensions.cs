@@ -1,0 +1,17 @@
+using ChatBot.AdminPortal.Security;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ChatBot.AdminPortal;
+
+public static class AdminPortalServiceCollectionExtensions
+{
+    public static IHostApplicationBuilder AddAdminPortal(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
+        return builder;
+    }
+}

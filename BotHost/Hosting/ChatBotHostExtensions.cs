@@ -1,0 +1,39 @@
+using ChatBot.Adapters;
+using ChatBot.AdminPortal;
+using ChatBot.BotHost.Health;
+using ChatBot.ChatData.Database;
+using ChatBot.KnowledgeIngest;
+
+namespace ChatBot.BotHost.Hosting;
+
+/// <summary>The composition root: every feature registers itself here, in one visible order.</summary>
+internal static class ChatBotHostExtensions
+{
+    /// <summary>The address the host listens on when none is configured (README: "http://localhost:5080").</summary>
+    public const string DefaultUrl = "http://localhost:5080";
+
+    public static WebApplicationBuilder AddChatBotHost(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey])
+            && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddChatData();
+        builder.AddChannelAdapters();
+        builder.AddKnowledgeIngest();
+        builder.AddAdminPortal();
+        builder.Services.AddHostedService<DatabaseMigrationService>();
+        builder.Services.AddHostedService<StartupBanner>();
+        builder.AddHealth();
+        return builder;
+    }
+
+    public static WebApplication MapChatBotHost(this WebApplication app)
+    {
+        app.MapHealth();
+        return app;
+    }
+}

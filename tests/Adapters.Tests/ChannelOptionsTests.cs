@@ -1,0 +1,86 @@
+using ChatBot.Adapters;
+using ChatBot.Adapters.Slack;
+using ChatBot.Adapters.Teams;
+
+namespace ChatBot.Adapters.Tests;
+
+public sealed class ChannelOptionsTests
+{
+    [Fact]
+    public void Slack_NotConfigured_IsValidAndDisabled()
+    {
+        var options = new SlackOptions();
+
+        Assert.False(options.Enabled);
+        Assert.True(new SlackOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Slack_BotTokenWithoutSigningSecret_FailsNamingTheKey()
+    {
+        var result = new SlackOptionsValidator().Validate(null, new SlackOptions { BotToken = "xoxb-1" });
+
+        Assert.True(result.Failed);
+        Assert.Contains("Slack:SigningSecret", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("xoxp-user-token", "Slack:BotToken")]
+    public void Slack_WrongTokenKind_Fails(string token, string key)
+    {
+        var result = new SlackOptionsValidator().Validate(null, new SlackOptions { BotToken = token, SigningSecret = "s" });
+
+        Assert.Contains(key, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Slack_AppTokenOfWrongKind_Fails()
+    {
+        var result = new SlackOptionsValidator().Validate(null, new SlackOptions { BotToken = "xoxb-1", SigningSecret = "s", AppToken = "xoxb-2" });
+
+        Assert.Contains("Slack:AppToken", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://slack.com/api/", true)]
+    [InlineData("http://127.0.0.1:5111/api/", true)]
+    [InlineData("http://localhost:5111/api/", true)]
+    [InlineData("http://[::1]:5111/api/", true)]
+    [InlineData("http://slack.example.com/api/", false)]
+    [InlineData("not a url", false)]
+    public void Slack_ApiBaseUrl_HttpsOrLoopbackOnly(string url, bool valid)
+    {
+        var result = new SlackOptionsValidator().Validate(null, new SlackOptions { BotToken = "xoxb-1", SigningSecret = "s", ApiBaseUrl = url });
+
+        Assert.Equal(valid, result.Succeeded);
+    }
+
+    [Fact]
+    public void Teams_AppIdWithoutPassword_FailsNamingTheKey()
+    {
+        var result = new TeamsOptionsValidator().Validate(null, new TeamsOptions { AppId = "app" });
+
+        Assert.Contains("Teams:AppPassword", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Teams_PlainHttpMetadataOnAPublicHost_Fails()
+    {
+        var result = new TeamsOptionsValidator().Validate(null, new TeamsOptions
+        {
+            AppId = "app", AppPassword = "secret", OpenIdMetadataUrl = "http://login.example.com/openid",
+        });
+
+        Assert.Contains("Teams:OpenIdMetadataUrl", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Teams_Defaults_PointAtTheBotFramework()
+    {
+        var options = new TeamsOptions { AppId = "app", AppPassword = "secret" };
+
+        Assert.True(new TeamsOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Equal(TeamsOptions.BotFrameworkOpenIdMetadataUrl, options.OpenIdMetadataUrl);
+        Assert.True(OptionsUrls.IsLoopback(new Uri("http://127.0.0.2:1/")));
+    }
+}
