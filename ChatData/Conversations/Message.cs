@@ -35,6 +35,12 @@ public sealed class Message
     /// <summary>The channel's id for the posted message (Teams activity id, Slack ts), for updates and feedback.</summary>
     public string? ExternalMessageId { get; set; }
 
+    /// <summary>The inbox turn this message belongs to: a retried turn finds its messages instead of writing them twice.</summary>
+    public long? InboxItemId { get; set; }
+
+    /// <summary>When the channel confirmed the answer; an undelivered answer is re-sent when its turn is retried.</summary>
+    public DateTime? DeliveredAt { get; set; }
+
     public DateTime CreatedAt { get; set; }
 }
 

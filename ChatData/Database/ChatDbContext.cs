@@ -100,6 +100,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             e.HasOne(x => x.Conversation).WithMany(c => c.Messages).HasForeignKey(x => x.ConversationId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(x => new { x.ConversationId, x.Id });
             e.HasIndex(x => x.CreatedAt);
+            e.HasIndex(x => x.InboxItemId);
+            e.HasIndex(x => x.UserId);
         });
 
         modelBuilder.Entity<UsageRecord>(e =>

@@ -1,0 +1,113 @@
+using ChatBot.Adapters.Turns;
+using ChatBot.ChatData.Conversations;
+using ChatBot.ChatData.Database;
+using ChatBot.ChatData.Users;
+using Microsoft.EntityFrameworkCore;
+
+namespace ChatBot.BotHost.Identity;
+
+/// <summary>
+/// Finds the person behind a channel identity. First contact creates the user; a new identity whose email matches
+/// an existing user joins that user, so one person on Teams, Slack and the web is one user.
+/// </summary>
+internal sealed partial class UserDirectory(
+    IDbContextFactory<ChatDbContext> contexts,
+    TimeProvider clock,
+    ILogger<UserDirectory> logger)
+{
+    private static readonly TimeSpan LastSeenResolution = TimeSpan.FromMinutes(5);
+
+    public async Task<User> ResolveAsync(ChannelKind channelKind, string tenantId, UserReference reference, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var channel = (Channel)channelKind;
+        for (var attempt = 0; ; attempt++)
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var now = clock.GetUtcNow().UtcDateTime;
+            var identity = await db.ChannelIdentities
+                .Include(i => i.User)
+                .SingleOrDefaultAsync(i => i.Channel == channel && i.TenantId == tenantId && i.ExternalUserId == reference.Id, cancellationToken);
+            if (identity?.User is { } known)
+            {
+                await RefreshAsync(db, identity, known, reference, now, cancellationToken);
+                return known;
+            }
+
+            var email = User.Normalize(reference.Email);
+            var user = email is null ? null : await db.Users.SingleOrDefaultAsync(u => u.NormalizedEmail == email, cancellationToken);
+            var isNewUser = user is null;
+            user ??= new User
+            {
+                DisplayName = string.IsNullOrWhiteSpace(reference.DisplayName) ? reference.Id : reference.DisplayName,
+                Email = reference.Email?.Trim(),
+                NormalizedEmail = email,
+                CreatedAt = now,
+                LastSeenAt = now,
+            };
+            if (isNewUser)
+            {
+                db.Users.Add(user);
+            }
+
+            db.ChannelIdentities.Add(new ChannelIdentity
+            {
+                UserId = user.Id,
+                Channel = channel,
+                TenantId = tenantId,
+                ExternalUserId = reference.Id,
+                DisplayName = reference.DisplayName,
+                Email = reference.Email,
+                CreatedAt = now,
+            });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                if (isNewUser)
+                {
+                    Log.UserCreated(logger, user.Id, channel);
+                }
+                else
+                {
+                    Log.IdentityLinked(logger, user.Id, channel);
+                }
+
+                return user;
+            }
+            catch (DbUpdateException) when (attempt < 2)
+            {
+                // Two first turns of one person at once: the other insert won; read it back.
+            }
+        }
+    }
+
+    private static async Task RefreshAsync(ChatDbContext db, ChannelIdentity identity, User user, UserReference reference, DateTime now, CancellationToken cancellationToken)
+    {
+        var changed = false;
+        if (!string.IsNullOrWhiteSpace(reference.DisplayName) && identity.DisplayName != reference.DisplayName)
+        {
+            identity.DisplayName = reference.DisplayName;
+            changed = true;
+        }
+
+        if (user.LastSeenAt is null || now - user.LastSeenAt > LastSeenResolution)
+        {
+            user.LastSeenAt = now;
+            changed = true;
+        }
+
+        if (changed)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Created user {UserId} at first contact on {Channel}")]
+        public static partial void UserCreated(ILogger logger, Guid userId, Channel channel);
+
+        [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Linked a {Channel} identity to user {UserId} by email")]
+        public static partial void IdentityLinked(ILogger logger, Guid userId, Channel channel);
+    }
+}

@@ -1,0 +1,242 @@
+using System.Collections.Concurrent;
+using ChatBot.ChatData.Database;
+using ChatBot.ChatData.Inbox;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ChatBot.BotHost.Inbox;
+
+/// <summary>What the dispatcher runs for each leased turn.</summary>
+internal interface ITurnProcessor
+{
+    /// <summary>Runs the turn. Exceptions mean "try again later"; user-facing failures are answered inside.</summary>
+    Task ProcessAsync(InboxItem item, CancellationToken cancellationToken);
+
+    /// <summary>The turn failed <see cref="InboxOptions.MaxAttempts"/> times: tell the user, record it.</summary>
+    Task GiveUpAsync(InboxItem item, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Runs inbox turns: in order within a conversation (only the oldest unfinished turn of a conversation can be leased),
+/// in parallel across conversations. A lease claimed by one conditional UPDATE and renewed while the turn runs means
+/// a crash or a second host neither loses nor doubles a turn: an expired lease is taken over.
+/// </summary>
+internal sealed partial class InboxDispatcher(
+    IDbContextFactory<ChatDbContext> contexts,
+    ITurnProcessor processor,
+    InboxSignal signal,
+    IOptions<InboxOptions> options,
+    TimeProvider clock,
+    ILogger<InboxDispatcher> logger) : BackgroundService
+{
+    private readonly string _owner = LeaseOwnerName();
+    private readonly ConcurrentDictionary<long, Task> _running = new();
+
+    public string Owner => _owner;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var free = o.MaxConcurrentTurns - _running.Count;
+                if (free > 0)
+                {
+                    foreach (var item in await ClaimAsync(free, stoppingToken))
+                    {
+                        _running[item.Id] = RunAsync(item, stoppingToken);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.ClaimFailed(logger, ex);
+            }
+
+            try
+            {
+                await signal.WaitAsync(o.Poll, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        await Task.WhenAll(_running.Values);
+    }
+
+    /// <summary>Leases up to <paramref name="max"/> turns that are the oldest unfinished turn of their conversation.</summary>
+    internal async Task<List<InboxItem>> ClaimAsync(int max, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var running = _running.Keys.ToList();
+        var candidates = await db.Inbox
+            .Where(i => (i.Status == InboxStatus.Pending || (i.Status == InboxStatus.Processing && i.LeaseUntil < now))
+                && !running.Contains(i.Id)
+                && !db.Inbox.Any(o => o.ConversationKey == i.ConversationKey && o.Id < i.Id
+                    && (o.Status == InboxStatus.Pending || o.Status == InboxStatus.Processing)))
+            .OrderBy(i => i.Id)
+            .Select(i => i.Id)
+            .Take(max)
+            .ToListAsync(cancellationToken);
+
+        var claimed = new List<InboxItem>();
+        var leaseUntil = now + options.Value.Lease;
+        foreach (var id in candidates)
+        {
+            var won = await db.Inbox
+                .Where(i => i.Id == id && (i.Status == InboxStatus.Pending || (i.Status == InboxStatus.Processing && i.LeaseUntil < now)))
+                .ExecuteUpdateAsync(
+                    s => s.SetProperty(i => i.Status, InboxStatus.Processing)
+                        .SetProperty(i => i.LeaseOwner, _owner)
+                        .SetProperty(i => i.LeaseUntil, leaseUntil)
+                        .SetProperty(i => i.Attempts, i => i.Attempts + 1),
+                    cancellationToken);
+            if (won == 1)
+            {
+                claimed.Add(await db.Inbox.AsNoTracking().SingleAsync(i => i.Id == id, cancellationToken));
+            }
+        }
+
+        return claimed;
+    }
+
+    private async Task RunAsync(InboxItem item, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using var turnCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var renewal = RenewLeaseAsync(item.Id, turnCts);
+        var o = options.Value;
+        try
+        {
+            if (item.Attempts > o.MaxAttempts)
+            {
+                await processor.GiveUpAsync(item, turnCts.Token);
+                await FinishAsync(item.Id, InboxStatus.Failed, $"Gave up after {o.MaxAttempts} attempts.", CancellationToken.None);
+                Log.GaveUp(logger, item.Id, o.MaxAttempts);
+            }
+            else
+            {
+                await processor.ProcessAsync(item, turnCts.Token);
+                await FinishAsync(item.Id, InboxStatus.Done, null, CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: hand the turn back at once so a restart (or another host) continues it.
+            await ReleaseAsync(item.Id, TimeSpan.Zero);
+        }
+        catch (OperationCanceledException) when (turnCts.IsCancellationRequested)
+        {
+            Log.LeaseLost(logger, item.Id);
+        }
+        catch (Exception ex)
+        {
+            var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, item.Attempts)));
+            Log.TurnFailed(logger, item.Id, item.Attempts, backoff.TotalSeconds, ex);
+            await ReleaseAsync(item.Id, backoff);
+        }
+        finally
+        {
+            await turnCts.CancelAsync();
+            await renewal;
+            _running.TryRemove(item.Id, out _);
+            signal.Notify(); // the conversation's next turn may now run
+        }
+    }
+
+    /// <summary>Extends the lease every third of its length; cancels the turn when the lease was lost to another host.</summary>
+    private Task RenewLeaseAsync(long id, CancellationTokenSource turnCts) => Task.Run(async () =>
+    {
+        var lease = options.Value.Lease;
+        using var timer = new PeriodicTimer(lease / 3, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(turnCts.Token))
+            {
+                await using var db = await contexts.CreateDbContextAsync(turnCts.Token);
+                var until = clock.GetUtcNow().UtcDateTime + lease;
+                var kept = await db.Inbox
+                    .Where(i => i.Id == id && i.LeaseOwner == _owner && i.Status == InboxStatus.Processing)
+                    .ExecuteUpdateAsync(s => s.SetProperty(i => i.LeaseUntil, until), turnCts.Token);
+                if (kept == 0)
+                {
+                    await turnCts.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The turn ended.
+        }
+        catch (Exception ex)
+        {
+            Log.RenewFailed(logger, id, ex);
+        }
+    });
+
+    private async Task FinishAsync(long id, InboxStatus status, string? error, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Inbox
+            .Where(i => i.Id == id && i.LeaseOwner == _owner)
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(i => i.Status, status)
+                    .SetProperty(i => i.CompletedAt, now)
+                    .SetProperty(i => i.LeaseOwner, (string?)null)
+                    .SetProperty(i => i.LeaseUntil, (DateTime?)null)
+                    .SetProperty(i => i.Error, error),
+                cancellationToken);
+    }
+
+    /// <summary>Gives the lease back; the turn becomes claimable again after <paramref name="delay"/>.</summary>
+    private async Task ReleaseAsync(long id, TimeSpan delay)
+    {
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            var until = clock.GetUtcNow().UtcDateTime + delay;
+            await db.Inbox
+                .Where(i => i.Id == id && i.LeaseOwner == _owner)
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.LeaseOwner, (string?)null).SetProperty(i => i.LeaseUntil, until));
+        }
+        catch (Exception ex)
+        {
+            // The lease expires by itself.
+            Log.ReleaseFailed(logger, id, ex);
+        }
+    }
+
+    private static string LeaseOwnerName()
+    {
+        var name = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+        return name.Length <= 100 ? name : name[^100..];
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Could not claim inbox turns")]
+        public static partial void ClaimFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Turn {TurnId} failed on attempt {Attempt}; retrying in {BackoffSeconds} s")]
+        public static partial void TurnFailed(ILogger logger, long turnId, int attempt, double backoffSeconds, Exception exception);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Turn {TurnId} gave up after {Attempts} attempts")]
+        public static partial void GaveUp(ILogger logger, long turnId, int attempts);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Turn {TurnId} lost its lease to another host and was stopped here")]
+        public static partial void LeaseLost(ILogger logger, long turnId);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Could not renew the lease of turn {TurnId}")]
+        public static partial void RenewFailed(ILogger logger, long turnId, Exception exception);
+
+        [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Could not release the lease of turn {TurnId}")]
+        public static partial void ReleaseFailed(ILogger logger, long turnId, Exception exception);
+    }
+}

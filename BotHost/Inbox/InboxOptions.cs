@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Options;
+
+namespace ChatBot.BotHost.Inbox;
+
+/// <summary>The <c>Inbox</c> section: how turns are leased and run.</summary>
+internal sealed class InboxOptions
+{
+    public const string SectionName = "Inbox";
+
+    /// <summary>How long a host owns a turn without renewing; a crashed host's turns are taken over after this.</summary>
+    public double LeaseSeconds { get; set; } = 30;
+
+    /// <summary>How often the dispatcher looks for work it was not told about (turns stored by another instance, expired leases).</summary>
+    public double PollSeconds { get; set; } = 1;
+
+    /// <summary>Turns run at once by this host (they mostly wait on the model).</summary>
+    public int MaxConcurrentTurns { get; set; } = 64;
+
+    /// <summary>After this many tries a turn is marked failed and the user told.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
+
+    public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);
+}
+
+internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InboxOptions options)
+    {
+        var errors = new List<string>();
+        if (options.LeaseSeconds is < 1 or > 3600)
+        {
+            errors.Add("Inbox:LeaseSeconds must be between 1 and 3600.");
+        }
+
+        if (options.PollSeconds is < 0.05 or > 60)
+        {
+            errors.Add("Inbox:PollSeconds must be between 0.05 and 60.");
+        }
+
+        if (options.MaxConcurrentTurns is < 1 or > 4096)
+        {
+            errors.Add("Inbox:MaxConcurrentTurns must be between 1 and 4096.");
+        }
+
+        if (options.MaxAttempts is < 1 or > 20)
+        {
+            errors.Add("Inbox:MaxAttempts must be between 1 and 20.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

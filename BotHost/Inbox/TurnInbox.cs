@@ -1,0 +1,85 @@
+using System.Text.Json;
+using ChatBot.Adapters.Turns;
+using ChatBot.ChatData.Conversations;
+using ChatBot.ChatData.Database;
+using ChatBot.ChatData.Inbox;
+using Microsoft.EntityFrameworkCore;
+
+namespace ChatBot.BotHost.Inbox;
+
+/// <summary>Stores verified turns, once per (channel, event id), and wakes the dispatcher.</summary>
+internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, InboxSignal signal, TimeProvider clock) : ITurnInbox
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<InboxReceipt> AcceptAsync(InboundTurn turn, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(turn);
+        var channel = (Channel)turn.Channel;
+        var item = new InboxItem
+        {
+            Channel = channel,
+            EventId = turn.EventId,
+            ConversationKey = Truncate(turn.OrderingKey, 500),
+            Payload = JsonSerializer.Serialize(turn with { ReceivedAt = clock.GetUtcNow().UtcDateTime }, Json),
+            Status = InboxStatus.Pending,
+            ReceivedAt = clock.GetUtcNow().UtcDateTime,
+        };
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.Inbox.Add(item);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique (channel, event id) key: a retry or duplicate delivery. Anything else is rethrown.
+            await using var lookup = await contexts.CreateDbContextAsync(cancellationToken);
+            var existing = await lookup.Inbox
+                .Where(i => i.Channel == channel && i.EventId == turn.EventId)
+                .Select(i => (long?)i.Id)
+                .FirstOrDefaultAsync(cancellationToken);
+            if (existing is null)
+            {
+                throw;
+            }
+
+            return new InboxReceipt(existing.Value, Duplicate: true);
+        }
+
+        signal.Notify();
+        return new InboxReceipt(item.Id, Duplicate: false);
+    }
+
+    public static InboundTurn Deserialize(InboxItem item) =>
+        JsonSerializer.Deserialize<InboundTurn>(item.Payload, Json)
+        ?? throw new InvalidOperationException($"Inbox item {item.Id} has an empty payload.");
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+}
+
+/// <summary>Wakes the dispatcher when a turn arrives or finishes, so it does not wait for the next poll.</summary>
+internal sealed class InboxSignal : IDisposable
+{
+    private readonly SemaphoreSlim _semaphore = new(0, 1);
+
+    public void Notify()
+    {
+        if (_semaphore.CurrentCount == 0)
+        {
+            try
+            {
+                _semaphore.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already signalled.
+            }
+        }
+    }
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _semaphore.WaitAsync(timeout, cancellationToken);
+
+    public void Dispose() => _semaphore.Dispose();
+}

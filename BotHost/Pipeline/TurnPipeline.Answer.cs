@@ -1,0 +1,214 @@
+using System.Text.RegularExpressions;
+using ChatBot.Adapters.Turns;
+using ChatBot.BotHost.Models;
+using ChatBot.BotHost.Quotas;
+using ChatBot.BotHost.Usage;
+using ChatBot.ChatData.Conversations;
+using ChatBot.ChatData.Usage;
+using ChatBot.KnowledgeIngest.Retrieval;
+using Microsoft.EntityFrameworkCore;
+
+namespace ChatBot.BotHost.Pipeline;
+
+internal sealed partial class TurnPipeline
+{
+    private const string ExtractiveModelId = "extractive";
+    private const int HistoryMessagesRead = 60;
+    private const int TitleLength = 80;
+
+    private async Task AnswerAsync(TurnContext context, QuotaLimits limits, CancellationToken cancellationToken)
+    {
+        var (turn, user, conversation, reply) = (context.Turn, context.User, context.Conversation, context.Reply);
+        var chain = catalog.IsExtractive ? [] : catalog.ChainFor(user.Role, turn.RequestedModel);
+        if (!catalog.IsExtractive && chain.Count == 0)
+        {
+            await reply.CompleteAsync(Notice("No language model is available to your role. Ask your administrator for access."), cancellationToken);
+            return;
+        }
+
+        var history = await LoadHistoryAsync(conversation.Id, context.TurnId, cancellationToken);
+        var questionTokens = tokens.Count(turn.Text);
+        await SaveUserMessageAsync(context, questionTokens, cancellationToken);
+
+        await reply.SetStatusAsync("Searching the knowledge base…", cancellationToken);
+        var passages = await retriever.RetrieveAsync(
+            new RetrievalRequest(
+                turn.Text,
+                user.Id,
+                user.Email,
+                conversation.Id,
+                IsSharedConversation: turn.Conversation.Type != ConversationType.Personal,
+                turn.Conversation.TeamOrChannelIds ?? [],
+                llmOptions.Value.RetrievalTop),
+            cancellationToken);
+
+        if (chain.Count == 0)
+        {
+            await AnswerExtractivelyAsync(context, limits, passages, questionTokens, cancellationToken);
+            return;
+        }
+
+        var (messages, promptTokens) = prompts.Build(chain[0], turn.Text, passages, history);
+        var reserved = promptTokens + chain[0].MaxOutputTokens;
+        var reservedAt = clock.GetUtcNow().UtcDateTime;
+        if (await quotas.TryReserveAsync(user, limits, reserved, cancellationToken) is { } refusal)
+        {
+            await RefuseAsync(context, refusal, cancellationToken);
+            return;
+        }
+
+        GenerationResult result;
+        try
+        {
+            result = await router.GenerateAsync(chain, messages, (text, ct) => reply.AppendAsync(text, ct), cancellationToken);
+        }
+        catch
+        {
+            await quotas.SettleAsync(user.Id, reservedAt, reserved, 0, CancellationToken.None);
+            throw;
+        }
+
+        if (result.Model is null)
+        {
+            await quotas.SettleAsync(user.Id, reservedAt, reserved, 0, cancellationToken);
+            await reply.FailAsync(ApologyText, cancellationToken);
+            await usage.RecordAsync(
+                new TurnUsage(user.Id, conversation.Channel, conversation.Id, chain[0].Id, 0, 0, 0, ElapsedMs(context), null, UsageOutcome.Failed),
+                cancellationToken);
+            Log.AllModelsFailed(logger, context.TurnId, string.Join(", ", result.Failures.Select(f => $"{f.ModelId}: {f.Kind}")));
+            return;
+        }
+
+        var inputTokens = result.InputTokens ?? promptTokens;
+        var outputTokens = result.OutputTokens ?? tokens.Count(result.Text);
+        await quotas.SettleAsync(user.Id, reservedAt, reserved, inputTokens + outputTokens, cancellationToken);
+
+        var text = result.Interrupted
+            ? result.Text + "\n\n_(The answer was cut off: the language model stopped responding.)_"
+            : result.Text;
+        var citations = CitedSources(text, passages);
+        var firstTokenMs = result.FirstTokenAt is { } first ? (int)(first - context.StartedAt).TotalMilliseconds : (int?)null;
+        await FinishAnswerAsync(context, text, citations, result.Model.Id, (int)Math.Min(int.MaxValue, outputTokens), firstTokenMs, cancellationToken);
+
+        var latency = ElapsedMs(context);
+        await usage.RecordAsync(
+            new TurnUsage(user.Id, conversation.Channel, conversation.Id, result.Model.Id, inputTokens, outputTokens,
+                result.Model.CostMicroUsd(inputTokens, outputTokens), latency, firstTokenMs,
+                result.Interrupted ? UsageOutcome.Failed : UsageOutcome.Answered),
+            cancellationToken);
+        Log.Answered(logger, context.TurnId, result.Model.Id, latency, firstTokenMs, inputTokens, outputTokens);
+    }
+
+    private async Task AnswerExtractivelyAsync(TurnContext context, QuotaLimits limits, IReadOnlyList<RetrievedPassage> passages, int questionTokens, CancellationToken cancellationToken)
+    {
+        var (text, cited) = ExtractiveAnswer.Compose(context.Turn.Text, passages);
+        var outputTokens = tokens.Count(text);
+        // The extractive answer is known before it is sent, so the reservation is already the exact usage.
+        if (await quotas.TryReserveAsync(context.User, limits, questionTokens + outputTokens, cancellationToken) is { } refusal)
+        {
+            await RefuseAsync(context, refusal, cancellationToken);
+            return;
+        }
+
+        await context.Reply.AppendAsync(text, cancellationToken);
+        var firstTokenMs = ElapsedMs(context);
+        var citations = cited.Select((p, i) => ToCitation(i + 1, p)).ToList();
+        await FinishAnswerAsync(context, text, citations, ExtractiveModelId, outputTokens, firstTokenMs, cancellationToken);
+        await usage.RecordAsync(
+            new TurnUsage(context.User.Id, context.Conversation.Channel, context.Conversation.Id, ExtractiveModelId, questionTokens, outputTokens, 0, ElapsedMs(context), firstTokenMs, UsageOutcome.Answered),
+            cancellationToken);
+        Log.Answered(logger, context.TurnId, ExtractiveModelId, firstTokenMs, firstTokenMs, questionTokens, outputTokens);
+    }
+
+    /// <summary>Stores the answer, then sends the final message, then marks it delivered: a retry re-sends only what never arrived.</summary>
+    private async Task FinishAnswerAsync(TurnContext context, string text, List<Citation> citations, string model, int outputTokens, int? firstTokenMs, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var message = new Message
+        {
+            ConversationId = context.Conversation.Id,
+            Role = MessageRole.Assistant,
+            Content = text,
+            Tokens = outputTokens,
+            Model = model,
+            LatencyMs = ElapsedMs(context),
+            TimeToFirstTokenMs = firstTokenMs,
+            CitationsJson = citations.Count == 0 ? null : CitationJson.Write(citations),
+            InboxItemId = context.TurnId,
+            CreatedAt = now,
+        };
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            db.Messages.Add(message);
+            await db.Conversations.Where(c => c.Id == context.Conversation.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.UpdatedAt, now), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        var externalId = await context.Reply.CompleteAsync(new FinalReply(text, ReplyKind.Answer, citations, [], message.Id, model), cancellationToken);
+        await MarkDeliveredAsync(message.Id, externalId, cancellationToken);
+    }
+
+    private async Task SaveUserMessageAsync(TurnContext context, int questionTokens, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await db.Messages.AnyAsync(m => m.InboxItemId == context.TurnId && m.Role == MessageRole.User, cancellationToken))
+        {
+            return; // a retried turn
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        db.Messages.Add(new Message
+        {
+            ConversationId = context.Conversation.Id,
+            UserId = context.User.Id,
+            Role = MessageRole.User,
+            Content = context.Turn.Text,
+            Tokens = questionTokens,
+            InboxItemId = context.TurnId,
+            CreatedAt = now,
+        });
+        if (context.Conversation.Title is null)
+        {
+            var title = context.Turn.Text.ReplaceLineEndings(" ").Trim();
+            title = title.Length <= TitleLength ? title : title[..(TitleLength - 1)] + "…";
+            await db.Conversations.Where(c => c.Id == context.Conversation.Id && c.Title == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Title, title), cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>The conversation's earlier messages, newest first, without this turn's own.</summary>
+    private async Task<List<HistoryMessage>> LoadHistoryAsync(Guid conversationId, long turnId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Messages.AsNoTracking()
+            .Where(m => m.ConversationId == conversationId && m.Role != MessageRole.System && m.InboxItemId != turnId)
+            .OrderByDescending(m => m.Id)
+            .Take(HistoryMessagesRead)
+            .Select(m => new { m.Role, m.Content, m.Tokens })
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(r => new HistoryMessage(r.Role == MessageRole.User, r.Content, r.Tokens > 0 ? r.Tokens : tokens.Count(r.Content)))];
+    }
+
+    /// <summary>The sources the answer actually cites ([n] in its text), numbered as in the prompt.</summary>
+    private static List<Citation> CitedSources(string text, IReadOnlyList<RetrievedPassage> passages)
+    {
+        var numbers = CitationMarker().Matches(text)
+            .Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .Where(n => n >= 1 && n <= passages.Count)
+            .Distinct()
+            .Order();
+        return [.. numbers.Select(n => ToCitation(n, passages[n - 1]))];
+    }
+
+    private static Citation ToCitation(int number, RetrievedPassage passage)
+    {
+        var snippet = passage.Text.ReplaceLineEndings(" ").Trim();
+        return new Citation(number, passage.Title, passage.Url, snippet.Length <= 300 ? snippet : snippet[..299] + "…", passage.Page, passage.Section);
+    }
+
+    [GeneratedRegex(@"\[(\d{1,2})\]")]
+    private static partial Regex CitationMarker();
+}

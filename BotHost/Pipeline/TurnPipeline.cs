@@ -1,0 +1,193 @@
+using ChatBot.Adapters.Turns;
+using ChatBot.BotHost.Audit;
+using ChatBot.BotHost.Conversations;
+using ChatBot.BotHost.Identity;
+using ChatBot.BotHost.Inbox;
+using ChatBot.BotHost.Models;
+using ChatBot.BotHost.Quotas;
+using ChatBot.BotHost.Usage;
+using ChatBot.ChatData.Conversations;
+using ChatBot.ChatData.Database;
+using ChatBot.ChatData.Inbox;
+using ChatBot.ChatData.Users;
+using ChatBot.KnowledgeIngest.Retrieval;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ChatBot.BotHost.Pipeline;
+
+/// <summary>Everything one turn needs, gathered once.</summary>
+internal sealed record TurnContext(
+    long TurnId,
+    InboundTurn Turn,
+    User User,
+    Conversation Conversation,
+    IReplyWriter Reply,
+    DateTimeOffset StartedAt);
+
+/// <summary>
+/// The path of one message, in the order it happens: resolve the user, refuse the suspended, route commands,
+/// check the rate limit, then answer (retrieve, prompt, model or extractive, stream, record).
+/// </summary>
+internal sealed partial class TurnPipeline(
+    IDbContextFactory<ChatDbContext> contexts,
+    ReplyChannels replyChannels,
+    UserDirectory users,
+    ConversationStore conversations,
+    QuotaService quotas,
+    UsageRecorder usage,
+    AuditLog audit,
+    IKnowledgeRetriever retriever,
+    ModelCatalog catalog,
+    ModelRouter router,
+    PromptBuilder prompts,
+    TokenCounter tokens,
+    IOptions<LlmOptions> llmOptions,
+    TimeProvider clock,
+    ILogger<TurnPipeline> logger) : ITurnProcessor
+{
+    public const string SuspendedText = "Your access to ChatBot is suspended. If you think this is a mistake, contact your administrator.";
+
+    public const string ApologyText = "Sorry — I couldn't reach the language model just now, so I can't answer. Please try again in a minute.";
+
+    public const string GaveUpText = "Sorry — something went wrong while I was answering your message, and I have stopped trying. Please send it again.";
+
+    public async Task ProcessAsync(InboxItem item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var turn = TurnInbox.Deserialize(item);
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["TurnId"] = item.Id, ["Channel"] = turn.Channel });
+        var started = clock.GetUtcNow();
+        await using var reply = replyChannels.Open(turn, item.Id);
+
+        var user = await users.ResolveAsync(turn.Channel, turn.TenantId, turn.User, cancellationToken);
+        if (user.IsSuspended)
+        {
+            await reply.CompleteAsync(Notice(SuspendedText), cancellationToken);
+            await audit.WriteAsync(user.DisplayName, user.Id, "turn.refused.suspended", "turn", item.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), new { turn.Channel }, cancellationToken);
+            return;
+        }
+
+        if (turn.Kind == TurnKind.Feedback)
+        {
+            await RecordFeedbackAsync(turn, user, cancellationToken);
+            return;
+        }
+
+        var conversation = await conversations.GetOrCreateAsync(turn, user, cancellationToken);
+        var context = new TurnContext(item.Id, turn, user, conversation, reply, started);
+        Log.TurnStarted(logger, item.Id, turn.Channel, item.Attempts);
+
+        if (ChatCommands.Parse(turn.Text) is { } command)
+        {
+            await RunCommandAsync(context, command, cancellationToken);
+            return;
+        }
+
+        if (await TryRedeliverAsync(context, cancellationToken))
+        {
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(turn.Text))
+        {
+            await reply.CompleteAsync(Notice("Ask me a question and I'll look it up in your company's knowledge. Send **help** to see what else I can do."), cancellationToken);
+            return;
+        }
+
+        var limits = await quotas.LimitsAsync(user, cancellationToken);
+        if (await quotas.TryCountMessageAsync(user, limits, cancellationToken) is { } tooFast)
+        {
+            await RefuseAsync(context, tooFast, cancellationToken);
+            return;
+        }
+
+        await AnswerAsync(context, limits, cancellationToken);
+    }
+
+    public async Task GiveUpAsync(InboxItem item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var turn = TurnInbox.Deserialize(item);
+        await using var reply = replyChannels.Open(turn, item.Id);
+        await reply.FailAsync(GaveUpText, cancellationToken);
+    }
+
+    private static FinalReply Notice(string text, params ReplyAction[] actions) => new(text, ReplyKind.Notice, [], actions);
+
+    private async Task RefuseAsync(TurnContext context, QuotaRefusal refusal, CancellationToken cancellationToken)
+    {
+        await context.Reply.CompleteAsync(Notice(refusal.Message), cancellationToken);
+        await usage.RecordAsync(
+            new TurnUsage(context.User.Id, context.Conversation.Channel, context.Conversation.Id, "none", 0, 0, 0, ElapsedMs(context), null, ChatData.Usage.UsageOutcome.Refused),
+            cancellationToken);
+        Log.Refused(logger, context.TurnId, refusal.Limit);
+    }
+
+    /// <summary>A retried turn whose answer was already written: send it (if it never reached the channel) instead of answering twice.</summary>
+    private async Task<bool> TryRedeliverAsync(TurnContext context, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var answer = await db.Messages.SingleOrDefaultAsync(m => m.InboxItemId == context.TurnId && m.Role == MessageRole.Assistant, cancellationToken);
+        if (answer is null)
+        {
+            return false;
+        }
+
+        if (answer.DeliveredAt is null)
+        {
+            var citations = CitationJson.Read(answer.CitationsJson);
+            var externalId = await context.Reply.CompleteAsync(new FinalReply(answer.Content, ReplyKind.Answer, citations, [], answer.Id, answer.Model), cancellationToken);
+            await MarkDeliveredAsync(answer.Id, externalId, cancellationToken);
+        }
+
+        return true;
+    }
+
+    private async Task MarkDeliveredAsync(long messageId, string? externalId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Messages.Where(m => m.Id == messageId)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeliveredAt, now).SetProperty(m => m.ExternalMessageId, externalId), cancellationToken);
+    }
+
+    private async Task RecordFeedbackAsync(InboundTurn turn, User user, CancellationToken cancellationToken)
+    {
+        if (turn.Feedback is not { } feedback)
+        {
+            return;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rating = Math.Sign(feedback.Rating);
+        var comment = feedback.Comment is { Length: > 2000 } tooLong ? tooLong[..2000] : feedback.Comment;
+        long? ourId = long.TryParse(feedback.MessageId, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
+        var channel = (Channel)turn.Channel;
+        var updated = await db.Messages
+            .Where(m => m.Role == MessageRole.Assistant && m.Conversation!.Channel == channel
+                && (m.ExternalMessageId == feedback.MessageId || m.Id == ourId))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Feedback, rating).SetProperty(m => m.FeedbackComment, comment), cancellationToken);
+        Log.FeedbackRecorded(logger, updated, rating, user.Id);
+    }
+
+    private int ElapsedMs(TurnContext context) => (int)(clock.GetUtcNow() - context.StartedAt).TotalMilliseconds;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 500, Level = LogLevel.Debug, Message = "Turn {TurnId} from {Channel} started (attempt {Attempt})")]
+        public static partial void TurnStarted(ILogger logger, long turnId, ChannelKind channel, int attempt);
+
+        [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Turn {TurnId} refused: {Limit} limit reached")]
+        public static partial void Refused(ILogger logger, long turnId, string limit);
+
+        [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "Turn {TurnId} answered by {Model} in {LatencyMs} ms (first words after {FirstTokenMs} ms, {InputTokens} in / {OutputTokens} out)")]
+        public static partial void Answered(ILogger logger, long turnId, string model, int latencyMs, int? firstTokenMs, long inputTokens, long outputTokens);
+
+        [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Turn {TurnId} could not be answered: every model failed ({Failures})")]
+        public static partial void AllModelsFailed(ILogger logger, long turnId, string failures);
+
+        [LoggerMessage(EventId = 504, Level = LogLevel.Information, Message = "Recorded feedback {Rating} from user {UserId} on {Count} message(s)")]
+        public static partial void FeedbackRecorded(ILogger logger, int count, int rating, Guid userId);
+    }
+}

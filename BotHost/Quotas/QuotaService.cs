@@ -1,0 +1,186 @@
+using System.Globalization;
+using ChatBot.ChatData.Database;
+using ChatBot.ChatData.Usage;
+using ChatBot.ChatData.Users;
+using Microsoft.EntityFrameworkCore;
+
+namespace ChatBot.BotHost.Quotas;
+
+/// <summary>The limits in force for one user: the role's, with the user's overrides on top. Null means unlimited.</summary>
+internal sealed record QuotaLimits(long? DailyTokens, long? MonthlyTokens, int? MessagesPerMinute);
+
+/// <summary>Why a turn is refused, in words the user reads, and when the limit resets.</summary>
+internal sealed record QuotaRefusal(string Limit, string Message, DateTime ResetsAt);
+
+/// <summary>What a user has used against their limits.</summary>
+internal sealed record QuotaStatus(QuotaLimits Limits, long UsedToday, long UsedThisMonth, DateTime DayResetsAt, DateTime MonthResetsAt);
+
+/// <summary>
+/// Token quotas per day and month and a messages-per-minute limit. Every change to a counter is one conditional
+/// UPDATE, so concurrent turns of one user (on any number of hosts) neither lose an update nor slip past a limit:
+/// a turn is admitted while the counter is below the limit, reserves its estimate, and settles to the real usage.
+/// </summary>
+internal sealed class QuotaService(IDbContextFactory<ChatDbContext> contexts, TimeProvider clock)
+{
+    public async Task<QuotaLimits> LimitsAsync(User user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var role = await db.RoleQuotas.AsNoTracking().SingleOrDefaultAsync(q => q.Role == user.Role, cancellationToken);
+        return new QuotaLimits(
+            user.DailyTokenQuota ?? role?.DailyTokens,
+            user.MonthlyTokenQuota ?? role?.MonthlyTokens,
+            user.MessagesPerMinute ?? role?.MessagesPerMinute);
+    }
+
+    /// <summary>Counts one message against the per-minute limit; a refusal when the user is over it.</summary>
+    public async Task<QuotaRefusal?> TryCountMessageAsync(User user, QuotaLimits limits, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var minute = new DateTime(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, DateTimeKind.Utc);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await TryAddAsync(db, user.Id, MinutePeriod(minute), 1, limits.MessagesPerMinute, now, cancellationToken))
+        {
+            return null;
+        }
+
+        var resets = minute.AddMinutes(1);
+        var seconds = Math.Max(1, (int)Math.Ceiling((resets - now).TotalSeconds));
+        return new QuotaRefusal(
+            "messages per minute",
+            string.Format(CultureInfo.InvariantCulture, "You are sending messages faster than your limit of {0} a minute. Try again in {1} seconds.", limits.MessagesPerMinute, seconds),
+            resets);
+    }
+
+    /// <summary>
+    /// Admits a turn while the day's and the month's counters are below their limits, and reserves
+    /// <paramref name="estimatedTokens"/> on both in one transaction. Settle with <see cref="SettleAsync"/>.
+    /// </summary>
+    public async Task<QuotaRefusal?> TryReserveAsync(User user, QuotaLimits limits, long estimatedTokens, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await TryAddAsync(db, user.Id, DayPeriod(now), estimatedTokens, limits.DailyTokens, now, cancellationToken))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return DailyRefusal(limits, now);
+        }
+
+        if (!await TryAddAsync(db, user.Id, MonthPeriod(now), estimatedTokens, limits.MonthlyTokens, now, cancellationToken))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return MonthlyRefusal(limits, now);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return null;
+    }
+
+    /// <summary>Replaces a reservation with the real usage (the difference may be negative).</summary>
+    public async Task SettleAsync(Guid userId, DateTime reservedAt, long reservedTokens, long actualTokens, CancellationToken cancellationToken)
+    {
+        var delta = actualTokens - reservedTokens;
+        if (delta == 0)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await TryAddAsync(db, userId, DayPeriod(reservedAt), delta, null, now, cancellationToken);
+        await TryAddAsync(db, userId, MonthPeriod(reservedAt), delta, null, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<QuotaStatus> StatusAsync(User user, CancellationToken cancellationToken)
+    {
+        var limits = await LimitsAsync(user, cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        string day = DayPeriod(now), month = MonthPeriod(now);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var counters = await db.QuotaCounters.AsNoTracking()
+            .Where(c => c.UserId == user.Id && (c.Period == day || c.Period == month))
+            .ToDictionaryAsync(c => c.Period, c => c.Used, cancellationToken);
+        return new QuotaStatus(limits, counters.GetValueOrDefault(day), counters.GetValueOrDefault(month), NextDay(now), NextMonth(now));
+    }
+
+    internal static string DayPeriod(DateTime utc) => "day:" + utc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    internal static string MonthPeriod(DateTime utc) => "month:" + utc.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+
+    private static string MinutePeriod(DateTime utc) => "minute:" + utc.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture);
+
+    private static DateTime NextDay(DateTime utc) => utc.Date.AddDays(1);
+
+    private static DateTime NextMonth(DateTime utc) => new DateTime(utc.Year, utc.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1);
+
+    private static QuotaRefusal DailyRefusal(QuotaLimits limits, DateTime now)
+    {
+        var resets = NextDay(now);
+        var left = resets - now;
+        return new QuotaRefusal(
+            "daily tokens",
+            string.Format(CultureInfo.InvariantCulture, "You have used your daily allowance of {0:N0} tokens. It resets at 00:00 UTC, in {1} h {2} min.", limits.DailyTokens, (int)left.TotalHours, left.Minutes),
+            resets);
+    }
+
+    private static QuotaRefusal MonthlyRefusal(QuotaLimits limits, DateTime now)
+    {
+        var resets = NextMonth(now);
+        return new QuotaRefusal(
+            "monthly tokens",
+            string.Format(CultureInfo.InvariantCulture, "You have used your monthly allowance of {0:N0} tokens. It resets on {1:d MMMM yyyy} at 00:00 UTC.", limits.MonthlyTokens, resets),
+            resets);
+    }
+
+    /// <summary>Adds <paramref name="amount"/> to a counter in one statement, only while it is below <paramref name="limit"/>.</summary>
+    private static async Task<bool> TryAddAsync(ChatDbContext db, Guid userId, string period, long amount, long? limit, DateTime now, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            var updated = await db.QuotaCounters
+                .Where(c => c.UserId == userId && c.Period == period && (limit == null || c.Used < limit))
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.Used, c => c.Used + amount).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+            if (updated == 1)
+            {
+                return true;
+            }
+
+            if (await db.QuotaCounters.AnyAsync(c => c.UserId == userId && c.Period == period, cancellationToken))
+            {
+                return false; // the counter exists and is at its limit
+            }
+
+            if (limit is <= 0)
+            {
+                return false;
+            }
+
+            await InsertIfMissingAsync(db, userId, period, now, cancellationToken);
+        }
+
+        return false;
+    }
+
+    private static async Task InsertIfMissingAsync(ChatDbContext db, Guid userId, string period, DateTime now, CancellationToken cancellationToken)
+    {
+        var counter = new QuotaCounter { UserId = userId, Period = period, Used = 0, UpdatedAt = now };
+        db.QuotaCounters.Add(counter);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // A concurrent turn created it first.
+        }
+        finally
+        {
+            db.Entry(counter).State = EntityState.Detached;
+        }
+    }
+}
