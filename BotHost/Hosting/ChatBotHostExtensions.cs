@@ -1,6 +1,10 @@
 using ChatBot.Adapters;
+using ChatBot.Adapters.Web;
 using ChatBot.AdminPortal;
+using ChatBot.BotHost.Accounts;
 using ChatBot.BotHost.Health;
+using ChatBot.BotHost.Pipeline;
+using ChatBot.BotHost.WebChat;
 using ChatBot.ChatData.Database;
 using ChatBot.KnowledgeIngest;
 
@@ -24,8 +28,13 @@ internal static class ChatBotHostExtensions
         builder.AddChatData();
         builder.AddChannelAdapters();
         builder.AddKnowledgeIngest();
+        builder.AddWebChatAdapter();
         builder.AddAdminPortal();
+        // Lifecycle services start in this order: migrate, then bootstrap the admin, then everything else.
         builder.Services.AddHostedService<DatabaseMigrationService>();
+        builder.AddAccounts();
+        builder.AddChatPipeline();
+        builder.Services.AddRazorPages();
         builder.Services.AddHostedService<StartupBanner>();
         builder.AddHealth();
         return builder;
@@ -33,7 +42,14 @@ internal static class ChatBotHostExtensions
 
     public static WebApplication MapChatBotHost(this WebApplication app)
     {
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseMustChangePassword();
         app.MapHealth();
+        app.MapRazorPages();
+        app.MapWebChatApi();
+        app.MapWebChatTurns();
         return app;
     }
 }

@@ -75,6 +75,13 @@ internal sealed partial class TurnPipeline(
         }
 
         var conversation = await conversations.GetOrCreateAsync(turn, user, cancellationToken);
+        if (conversation.Kind == ConversationKind.Personal && conversation.OwnerUserId is { } owner && owner != user.Id)
+        {
+            // A personal conversation id that belongs to someone else (a guessed or leaked web conversation id).
+            await reply.FailAsync("That conversation does not exist.", cancellationToken);
+            return;
+        }
+
         var context = new TurnContext(item.Id, turn, user, conversation, reply, started);
         Log.TurnStarted(logger, item.Id, turn.Channel, item.Attempts);
 

@@ -149,6 +149,9 @@ namespace ChatBot.ChatData.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("ExternalMessageId")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
@@ -159,6 +162,9 @@ namespace ChatBot.ChatData.Migrations.Postgres
                     b.Property<string>("FeedbackComment")
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)");
+
+                    b.Property<long?>("InboxItemId")
+                        .HasColumnType("bigint");
 
                     b.Property<int?>("LatencyMs")
                         .HasColumnType("integer");
@@ -184,6 +190,10 @@ namespace ChatBot.ChatData.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("InboxItemId");
+
+                    b.HasIndex("UserId");
 
                     b.HasIndex("ConversationId", "Id");
 

@@ -149,6 +149,9 @@ namespace ChatBot.ChatData.Migrations.SqlServer
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("datetime2");
+
                     b.Property<string>("ExternalMessageId")
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)");
@@ -159,6 +162,9 @@ namespace ChatBot.ChatData.Migrations.SqlServer
                     b.Property<string>("FeedbackComment")
                         .HasMaxLength(2000)
                         .HasColumnType("nvarchar(2000)");
+
+                    b.Property<long?>("InboxItemId")
+                        .HasColumnType("bigint");
 
                     b.Property<int?>("LatencyMs")
                         .HasColumnType("int");
@@ -184,6 +190,10 @@ namespace ChatBot.ChatData.Migrations.SqlServer
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("InboxItemId");
+
+                    b.HasIndex("UserId");
 
                     b.HasIndex("ConversationId", "Id");
 

@@ -140,6 +140,9 @@ namespace ChatBot.ChatData.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("DeliveredAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ExternalMessageId")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
@@ -150,6 +153,9 @@ namespace ChatBot.ChatData.Migrations.Sqlite
                     b.Property<string>("FeedbackComment")
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("InboxItemId")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int?>("LatencyMs")
                         .HasColumnType("INTEGER");
@@ -175,6 +181,10 @@ namespace ChatBot.ChatData.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("InboxItemId");
+
+                    b.HasIndex("UserId");
 
                     b.HasIndex("ConversationId", "Id");
 

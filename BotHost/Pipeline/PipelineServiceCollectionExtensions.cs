@@ -1,0 +1,36 @@
+using ChatBot.Adapters.Turns;
+using ChatBot.BotHost.Audit;
+using ChatBot.BotHost.Conversations;
+using ChatBot.BotHost.Identity;
+using ChatBot.BotHost.Inbox;
+using ChatBot.BotHost.Models;
+using ChatBot.BotHost.Quotas;
+using ChatBot.BotHost.Usage;
+using Microsoft.Extensions.Options;
+
+namespace ChatBot.BotHost.Pipeline;
+
+internal static class PipelineServiceCollectionExtensions
+{
+    /// <summary>The inbox, its dispatcher and everything a turn passes through.</summary>
+    public static WebApplicationBuilder AddChatPipeline(this WebApplicationBuilder builder)
+    {
+        builder.AddModels();
+        builder.Services.AddOptions<InboxOptions>().BindConfiguration(InboxOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<InboxOptions>, InboxOptionsValidator>();
+        builder.Services.AddSingleton<InboxSignal>();
+        builder.Services.AddSingleton<ITurnInbox, TurnInbox>();
+        builder.Services.AddSingleton<UserDirectory>();
+        builder.Services.AddSingleton<ConversationStore>();
+        builder.Services.AddSingleton<QuotaService>();
+        builder.Services.AddSingleton<UsageRecorder>();
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<ReplyChannels>();
+        builder.Services.AddSingleton<PromptBuilder>();
+        builder.Services.AddSingleton<TurnPipeline>();
+        builder.Services.AddSingleton<ITurnProcessor>(sp => sp.GetRequiredService<TurnPipeline>());
+        builder.Services.AddSingleton<InboxDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<InboxDispatcher>());
+        return builder;
+    }
+}
