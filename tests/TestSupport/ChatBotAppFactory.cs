@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatBot.TestSupport;
 
@@ -12,6 +14,7 @@ public class ChatBotAppFactory : WebApplicationFactory<Program>
 {
     private readonly TempDirectory _directory = new();
     private readonly Dictionary<string, string?> _settings = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<Action<IServiceCollection>> _services = [];
 
     public ChatBotAppFactory()
     {
@@ -29,11 +32,42 @@ public class ChatBotAppFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>Replaces services (a narrow seam, such as the knowledge retriever); call before the first client is created.</summary>
+    public ChatBotAppFactory WithServices(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
+        return this;
+    }
+
+    /// <summary>Points the host at a fake OpenAI-compatible server with the given catalog (id, input $/M, output $/M).</summary>
+    public ChatBotAppFactory WithModels(string endpoint, params (string Id, decimal InputPrice, decimal OutputPrice)[] models)
+    {
+        With("Llm:Provider", "OpenAICompatible").With("Llm:Endpoint", endpoint).With("Llm:ApiKey", "test-key");
+        for (var i = 0; i < models.Length; i++)
+        {
+            With($"Llm:Models:{i}:Id", models[i].Id);
+            With($"Llm:Models:{i}:InputPricePerMillion", models[i].InputPrice.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            With($"Llm:Models:{i}:OutputPricePerMillion", models[i].OutputPrice.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        // Fast failure paths for tests: small back-off and timeouts.
+        return With("Llm:RetryDelaySeconds", "0.05").With("Llm:AttemptTimeoutSeconds", "3")
+            .With("Llm:FirstTokenTimeoutSeconds", "4").With("Llm:IdleTimeoutSeconds", "2");
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.UseEnvironment("Testing");
+        builder.UseSetting("Admin:BootstrapPassword", "bootstrap-password-for-tests");
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
+        builder.ConfigureTestServices(services =>
+        {
+            foreach (var configure in _services)
+            {
+                configure(services);
+            }
+        });
     }
 
     protected override void Dispose(bool disposing)

@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ChatBot.TestSupport.Fakes;
+
+/// <summary>What the fake model does with one request.</summary>
+public abstract record FakeReply
+{
+    /// <summary>Streams <paramref name="text"/> in pieces of <paramref name="pieceLength"/> characters, then usage, then [DONE].</summary>
+    public static FakeReply Text(string text, TimeSpan? firstTokenDelay = null, TimeSpan? tokenDelay = null, int pieceLength = 6, int? promptTokens = null, int? completionTokens = null) =>
+        new StreamReply(text, firstTokenDelay ?? TimeSpan.Zero, tokenDelay ?? TimeSpan.Zero, pieceLength, promptTokens, completionTokens);
+
+    /// <summary>An error status with an OpenAI-style error body (and Retry-After seconds when given).</summary>
+    public static FakeReply Status(int status, int? retryAfterSeconds = null) => new StatusReply(status, retryAfterSeconds);
+
+    /// <summary>Never answers (until the client gives up).</summary>
+    public static FakeReply Hang() => new HangReply();
+
+    /// <summary>Streams some words, then stops sending anything while keeping the connection open.</summary>
+    public static FakeReply StallAfter(string text) => new StallReply(text);
+}
+
+public sealed record StreamReply(string Content, TimeSpan FirstTokenDelay, TimeSpan TokenDelay, int PieceLength, int? PromptTokens, int? CompletionTokens) : FakeReply;
+
+public sealed record StatusReply(int Code, int? RetryAfterSeconds) : FakeReply;
+
+public sealed record HangReply : FakeReply;
+
+public sealed record StallReply(string Content) : FakeReply;
+
+/// <summary>A request the fake received.</summary>
+public sealed record FakeRequest(string Model, bool Stream, IReadOnlyList<(string Role, string Content)> Messages, string? Authorization, DateTimeOffset At);
+
+/// <summary>
+/// An OpenAI-compatible chat completions server on 127.0.0.1 that streams over SSE exactly as the real API does
+/// (role chunk, content chunks, finish chunk, usage chunk, [DONE]). Replies are scripted per model; unscripted
+/// requests get <see cref="Default"/>. Any other path counts as unexpected.
+/// </summary>
+public sealed class FakeOpenAiServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<FakeReply>> _scripts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentQueue<FakeRequest> _requests = new();
+    private int _unexpected;
+
+    private FakeOpenAiServer(WebApplication app) => _app = app;
+
+    public string Endpoint { get; private set; } = "";
+
+    /// <summary>The reply to requests with no script left; a short answer by default.</summary>
+    public Func<FakeRequest, FakeReply> Default { get; set; } = _ => FakeReply.Text("Hello from the fake model.");
+
+    public IReadOnlyList<FakeRequest> Requests => [.. _requests];
+
+    public int UnexpectedRequests => _unexpected;
+
+    public static async Task<FakeOpenAiServer> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var server = new FakeOpenAiServer(app);
+        app.MapPost("/v1/chat/completions", server.CompletionsAsync);
+        app.MapFallback(context =>
+        {
+            Interlocked.Increment(ref server._unexpected);
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        server.Endpoint = address.TrimEnd('/') + "/v1";
+        return server;
+    }
+
+    public FakeOpenAiServer Script(string model, params FakeReply[] replies)
+    {
+        var queue = _scripts.GetOrAdd(model, _ => new ConcurrentQueue<FakeReply>());
+        foreach (var reply in replies)
+        {
+            queue.Enqueue(reply);
+        }
+
+        return this;
+    }
+
+    public IReadOnlyList<FakeRequest> RequestsFor(string model) => [.. _requests.Where(r => string.Equals(r.Model, model, StringComparison.OrdinalIgnoreCase))];
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task CompletionsAsync(HttpContext context)
+    {
+        var body = await JsonNode.ParseAsync(context.Request.Body);
+        var model = body?["model"]?.GetValue<string>() ?? "";
+        var stream = body?["stream"]?.GetValue<bool>() ?? false;
+        var messages = body?["messages"]?.AsArray().Select(m => (m!["role"]!.GetValue<string>(), ContentOf(m!["content"]))).ToList() ?? [];
+        var request = new FakeRequest(model, stream, messages, context.Request.Headers.Authorization.ToString(), DateTimeOffset.UtcNow);
+        _requests.Enqueue(request);
+
+        var reply = _scripts.TryGetValue(model, out var queue) && queue.TryDequeue(out var scripted) ? scripted : Default(request);
+        var aborted = context.RequestAborted;
+        try
+        {
+            switch (reply)
+            {
+                case StatusReply status:
+                    context.Response.StatusCode = status.Code;
+                    if (status.RetryAfterSeconds is { } seconds)
+                    {
+                        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                    }
+
+                    await context.Response.WriteAsJsonAsync(new { error = new { message = $"fake status {status.Code}", type = "server_error", code = (string?)null } }, aborted);
+                    return;
+                case HangReply:
+                    await Task.Delay(Timeout.Infinite, aborted);
+                    return;
+                case StallReply stall:
+                    await BeginStreamAsync(context, model);
+                    await WriteChunkAsync(context, model, new { content = stall.Content }, null);
+                    await Task.Delay(Timeout.Infinite, aborted);
+                    return;
+                case StreamReply text:
+                    await StreamAsync(context, model, text, messages);
+                    return;
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client gave up.
+        }
+    }
+
+    private static async Task StreamAsync(HttpContext context, string model, StreamReply reply, List<(string Role, string Content)> messages)
+    {
+        await BeginStreamAsync(context, model);
+        await Task.Delay(reply.FirstTokenDelay, context.RequestAborted);
+        var pieces = 0;
+        for (var i = 0; i < reply.Content.Length; i += reply.PieceLength)
+        {
+            if (pieces++ > 0 && reply.TokenDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(reply.TokenDelay, context.RequestAborted);
+            }
+
+            var piece = reply.Content.Substring(i, Math.Min(reply.PieceLength, reply.Content.Length - i));
+            await WriteChunkAsync(context, model, new { content = piece }, null);
+        }
+
+        await WriteChunkAsync(context, model, new { }, "stop");
+        var prompt = reply.PromptTokens ?? messages.Sum(m => (m.Content.Length / 4) + 4);
+        var completion = reply.CompletionTokens ?? pieces;
+        await WriteAsync(context, JsonSerializer.Serialize(new
+        {
+            id = "chatcmpl-fake",
+            @object = "chat.completion.chunk",
+            created = 1_700_000_000,
+            model,
+            choices = Array.Empty<object>(),
+            usage = new { prompt_tokens = prompt, completion_tokens = completion, total_tokens = prompt + completion },
+        }));
+        await WriteAsync(context, "[DONE]");
+    }
+
+    private static async Task BeginStreamAsync(HttpContext context, string model)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        await WriteChunkAsync(context, model, new { role = "assistant", content = "" }, null);
+    }
+
+    private static Task WriteChunkAsync(HttpContext context, string model, object delta, string? finishReason) =>
+        WriteAsync(context, JsonSerializer.Serialize(new
+        {
+            id = "chatcmpl-fake",
+            @object = "chat.completion.chunk",
+            created = 1_700_000_000,
+            model,
+            choices = new[] { new { index = 0, delta, finish_reason = finishReason } },
+        }));
+
+    private static async Task WriteAsync(HttpContext context, string data)
+    {
+        await context.Response.WriteAsync($"data: {data}\n\n", context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+    }
+
+    private static string ContentOf(JsonNode? content) => content switch
+    {
+        JsonValue value => value.GetValue<string>(),
+        JsonArray parts => string.Concat(parts.Select(p => p?["text"]?.GetValue<string>() ?? "")),
+        _ => "",
+    };
+}
