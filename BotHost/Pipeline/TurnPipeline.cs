@@ -171,8 +171,13 @@ internal sealed partial class TurnPipeline(
         var comment = feedback.Comment is { Length: > 2000 } tooLong ? tooLong[..2000] : feedback.Comment;
         long? ourId = long.TryParse(feedback.MessageId, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
         var channel = (Channel)turn.Channel;
+        // Only an answer in the conversation the feedback came from, and in a personal conversation only its owner's.
         var updated = await db.Messages
-            .Where(m => m.Role == MessageRole.Assistant && m.Conversation!.Channel == channel
+            .Where(m => m.Role == MessageRole.Assistant
+                && m.Conversation!.Channel == channel
+                && m.Conversation.TenantId == turn.TenantId
+                && m.Conversation.ExternalId == turn.Conversation.Id
+                && (m.Conversation.OwnerUserId == null || m.Conversation.OwnerUserId == user.Id)
                 && (m.ExternalMessageId == feedback.MessageId || m.Id == ourId))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Feedback, rating).SetProperty(m => m.FeedbackComment, comment), cancellationToken);
         Log.FeedbackRecorded(logger, updated, rating, user.Id);
