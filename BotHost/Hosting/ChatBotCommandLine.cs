@@ -36,6 +36,11 @@ internal static class ChatBotCommandLine
             await Console.Error.WriteLineAsync($"Configuration error: {string.Join(" ", ex.Failures)}");
             return ConfigurationErrorExitCode;
         }
+        catch (DatabaseNotMigratedException ex)
+        {
+            await Console.Error.WriteLineAsync($"Database error: {ex.Message}");
+            return ConfigurationErrorExitCode;
+        }
         catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
         {
             await Console.Error.WriteLineAsync($"Configuration error: {ex.Message}");

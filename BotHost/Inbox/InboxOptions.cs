@@ -14,7 +14,7 @@ internal sealed class InboxOptions
     public double PollSeconds { get; set; } = 1;
 
     /// <summary>Turns run at once by this host (they mostly wait on the model).</summary>
-    public int MaxConcurrentTurns { get; set; } = 64;
+    public int MaxConcurrentTurns { get; set; } = 512;
 
     /// <summary>After this many tries a turn is marked failed and the user told.</summary>
     public int MaxAttempts { get; set; } = 3;

@@ -10,8 +10,6 @@ public sealed class IndexModel : PageModel
 {
     public string DisplayName => User.FindFirstValue(ClaimTypes.Name) ?? "";
 
-    public bool IsAdmin => User.IsInRole("Admin");
-
     public void OnGet()
     {
     }

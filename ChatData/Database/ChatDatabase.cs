@@ -53,6 +53,12 @@ public sealed partial class ChatDatabase(
         Log.DatabaseReady(logger, Provider);
     }
 
+    public async Task<int> PendingMigrationsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Count();
+    }
+
     /// <summary>True when the database answers a trivial query.</summary>
     public async Task<bool> CanConnectAsync(CancellationToken cancellationToken)
     {

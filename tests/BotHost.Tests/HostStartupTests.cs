@@ -49,22 +49,6 @@ public sealed class HostStartupTests
         Assert.Equal(3, await db.RoleQuotas.CountAsync());
     }
 
-    [Fact]
-    public async Task Host_PostgresWithoutAutoMigrate_LeavesTheSchemaAlone()
-    {
-        await using var database = await PostgresTestDatabase.CreateAsync();
-        using var app = new ChatBotAppFactory()
-            .With("Database:Provider", "Postgres")
-            .With("ConnectionStrings:ChatBot", database.ConnectionString);
-        using var client = app.CreateClient();
-
-        var live = await client.GetAsync(new Uri("/healthz", UriKind.Relative));
-
-        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
-        await using var db = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
-        Assert.NotEmpty(await db.Database.GetPendingMigrationsAsync());
-    }
-
     [Theory]
     [InlineData("Slack:BotToken", "xoxb-1", "Slack:SigningSecret")]
     [InlineData("Teams:AppId", "00000000-0000-0000-0000-000000000001", "Teams:AppPassword")]

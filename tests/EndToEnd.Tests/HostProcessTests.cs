@@ -59,6 +59,27 @@ public sealed class HostProcessTests
     }
 
     [Fact]
+    public async Task Host_PostgresBehindAndNoAutoMigrate_RefusesToStartWithOneLineSayingHowToMigrate()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        await using var host = HostProcess.Start(new Dictionary<string, string>
+        {
+            ["Database__Provider"] = "Postgres",
+            ["ConnectionStrings__ChatBot"] = database.ConnectionString,
+        });
+
+        var exitCode = await host.WaitForExitAsync(StartTimeout);
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(host.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"^Database error: The Postgres database has \d+ pending migration\(s\)\. Run the host with the 'migrate' command first, or set Database:AutoMigrate=true\.$", line);
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", connection);
+        Assert.Equal(0L, await command.ExecuteScalarAsync()); // the schema was left alone
+    }
+
+    [Fact]
     public async Task MigrateVerb_Postgres_CreatesTheSchemaAndExits()
     {
         await using var database = await PostgresTestDatabase.CreateAsync();

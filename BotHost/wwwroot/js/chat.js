@@ -121,10 +121,29 @@ function renderCitations(citations, messageKey) {
   return list;
 }
 
+const THUMB_UP = 'M7 10v11H3V10h4zm2 11h8.2a2 2 0 0 0 2-1.6l1.3-7A2 2 0 0 0 18.5 10H14l.7-3.6a1.5 1.5 0 0 0-2.7-1.2L9 10v11z';
+const THUMB_DOWN = 'M17 14V3h4v11h-4zm-2-11H6.8a2 2 0 0 0-2 1.6l-1.3 7A2 2 0 0 0 5.5 14H10l-.7 3.6a1.5 1.5 0 0 0 2.7 1.2L15 14V3z';
+
+/** A small button holding one SVG path (no icon font, no emoji: they look the same everywhere). */
+function iconButton(path) {
+  const button = element('button', 'icon');
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '16');
+  svg.setAttribute('height', '16');
+  svg.setAttribute('aria-hidden', 'true');
+  const shape = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  shape.setAttribute('d', path);
+  shape.setAttribute('fill', 'currentColor');
+  svg.append(shape);
+  button.append(svg);
+  return button;
+}
+
 function feedbackButtons(messageId, current) {
   const meta = element('div', 'meta');
-  const up = element('button', '', '👍');
-  const down = element('button', '', '👎');
+  const up = iconButton(THUMB_UP);
+  const down = iconButton(THUMB_DOWN);
   up.title = 'Helpful'; down.title = 'Not helpful';
   up.setAttribute('aria-label', 'Helpful'); down.setAttribute('aria-label', 'Not helpful');
   const mark = (rating) => {
@@ -181,6 +200,18 @@ function addAssistantPlaceholder() {
   return msg;
 }
 
+/**
+ * A quick preview of Markdown while it streams: everything is escaped first, then only bold, italics and inline
+ * code are marked up. The server's full, sanitised rendering replaces it when the answer is final.
+ */
+function previewMarkdown(text) {
+  const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return escaped
+    .replace(/`([^`\n]+)`/g, '<code>$1</code>')
+    .replace(/\*\*([^*\n]+)\*\*/g, '<strong>$1</strong>')
+    .replace(/(^|[^*])\*([^*\n]+)\*/g, '$1<em>$2</em>');
+}
+
 async function* serverSentEvents(response) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -208,9 +239,11 @@ async function send(text) {
   if (!state.conversationId) startNewChat(false);
   state.busy = true;
   $('send').disabled = true;
+  if ($('title').textContent === 'New chat') $('title').textContent = text.slice(0, 80);
   addUserMessage(text);
   const msg = addAssistantPlaceholder();
   const body = msg.querySelector('.body');
+  let streamed = '';
   try {
     const response = await api(`/api/chat/conversations/${state.conversationId}/messages`, {
       method: 'POST',
@@ -226,7 +259,8 @@ async function send(text) {
         msg.querySelector('.status') && (msg.querySelector('.status').textContent = event.data.text);
       } else if (event.name === 'delta') {
         msg.querySelector('.status')?.remove();
-        body.textContent += event.data.text;
+        streamed += event.data.text;
+        body.innerHTML = previewMarkdown(streamed);
         scrollDown();
       } else if (event.name === 'final') {
         finishAssistant(msg, event.data);
