@@ -115,13 +115,22 @@ public static class WebChatEndpoints
             if (receipt.Duplicate)
             {
                 await WriteAsync(response, new WebChatEvent("duplicate", new { turnId = receipt.TurnId }), cancellationToken);
+                await response.Body.FlushAsync(cancellationToken);
                 return;
             }
 
             await WriteAsync(response, new WebChatEvent("accepted", new { turnId = receipt.TurnId }), cancellationToken);
-            await foreach (var item in feeds.Reader(receipt.TurnId).ReadAllAsync(cancellationToken))
+            await response.Body.FlushAsync(cancellationToken);
+            var reader = feeds.Reader(receipt.TurnId);
+            while (await reader.WaitToReadAsync(cancellationToken))
             {
-                await WriteAsync(response, item, cancellationToken);
+                // Everything queued since the last write goes out in one flush: fewer syscalls when tokens come fast.
+                while (reader.TryRead(out var item))
+                {
+                    await WriteAsync(response, item, cancellationToken);
+                }
+
+                await response.Body.FlushAsync(cancellationToken);
             }
 
             feeds.Remove(receipt.TurnId);
@@ -136,7 +145,6 @@ public static class WebChatEndpoints
     {
         var data = JsonSerializer.Serialize(item.Data, Json);
         await response.WriteAsync($"event: {item.Name}\ndata: {data}\n\n", cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
     }
 
     private static UserReference CurrentUser(ClaimsPrincipal principal)

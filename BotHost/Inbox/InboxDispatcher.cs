@@ -84,24 +84,25 @@ internal sealed partial class InboxDispatcher(
             .Take(max)
             .ToListAsync(cancellationToken);
 
-        var claimed = new List<InboxItem>();
-        var leaseUntil = now + options.Value.Lease;
-        foreach (var id in candidates)
+        if (candidates.Count == 0)
         {
-            var won = await db.Inbox
-                .Where(i => i.Id == id && (i.Status == InboxStatus.Pending || (i.Status == InboxStatus.Processing && i.LeaseUntil < now)))
-                .ExecuteUpdateAsync(
-                    s => s.SetProperty(i => i.Status, InboxStatus.Processing)
-                        .SetProperty(i => i.LeaseOwner, _owner)
-                        .SetProperty(i => i.LeaseUntil, leaseUntil)
-                        .SetProperty(i => i.Attempts, i => i.Attempts + 1),
-                    cancellationToken);
-            if (won == 1)
-            {
-                claimed.Add(await db.Inbox.AsNoTracking().SingleAsync(i => i.Id == id, cancellationToken));
-            }
+            return [];
         }
 
+        // One statement claims the whole batch; the rows that now carry our lease are the ones we won.
+        var leaseUntil = now + options.Value.Lease;
+        await db.Inbox
+            .Where(i => candidates.Contains(i.Id) && (i.Status == InboxStatus.Pending || (i.Status == InboxStatus.Processing && i.LeaseUntil < now)))
+            .ExecuteUpdateAsync(
+                s => s.SetProperty(i => i.Status, InboxStatus.Processing)
+                    .SetProperty(i => i.LeaseOwner, _owner)
+                    .SetProperty(i => i.LeaseUntil, leaseUntil)
+                    .SetProperty(i => i.Attempts, i => i.Attempts + 1),
+                cancellationToken);
+        var claimed = await db.Inbox.AsNoTracking()
+            .Where(i => candidates.Contains(i.Id) && i.LeaseOwner == _owner && i.Status == InboxStatus.Processing && i.LeaseUntil == leaseUntil)
+            .OrderBy(i => i.Id)
+            .ToListAsync(cancellationToken);
         return claimed;
     }
 

@@ -16,7 +16,7 @@ internal sealed partial class TurnPipeline
     private const int HistoryMessagesRead = 60;
     private const int TitleLength = 80;
 
-    private async Task AnswerAsync(TurnContext context, QuotaLimits limits, CancellationToken cancellationToken)
+    private async Task AnswerAsync(TurnContext context, CancellationToken cancellationToken)
     {
         var (turn, user, conversation, reply) = (context.Turn, context.User, context.Conversation, context.Reply);
         var chain = catalog.IsExtractive ? [] : catalog.ChainFor(user.Role, turn.RequestedModel);
@@ -26,11 +26,9 @@ internal sealed partial class TurnPipeline
             return;
         }
 
-        var history = await LoadHistoryAsync(conversation.Id, context.TurnId, cancellationToken);
-        var questionTokens = tokens.Count(turn.Text);
-        await SaveUserMessageAsync(context, questionTokens, cancellationToken);
-
         await reply.SetStatusAsync("Searching the knowledge base…", cancellationToken);
+        var limits = await quotas.LimitsAsync(user, cancellationToken);
+        var history = chain.Count == 0 ? [] : await LoadHistoryAsync(conversation.Id, context.TurnId, cancellationToken);
         var passages = await retriever.RetrieveAsync(
             new RetrievalRequest(
                 turn.Text,
@@ -41,6 +39,7 @@ internal sealed partial class TurnPipeline
                 turn.Conversation.TeamOrChannelIds ?? [],
                 llmOptions.Value.RetrievalTop),
             cancellationToken);
+        var questionTokens = tokens.Count(turn.Text);
 
         if (chain.Count == 0)
         {
@@ -51,12 +50,13 @@ internal sealed partial class TurnPipeline
         var (messages, promptTokens) = prompts.Build(chain[0], turn.Text, passages, history);
         var reserved = promptTokens + chain[0].MaxOutputTokens;
         var reservedAt = clock.GetUtcNow().UtcDateTime;
-        if (await quotas.TryReserveAsync(user, limits, reserved, cancellationToken) is { } refusal)
+        if (await quotas.TryAdmitAsync(user, limits, reserved, cancellationToken) is { } refusal)
         {
             await RefuseAsync(context, refusal, cancellationToken);
             return;
         }
 
+        await SaveUserMessageAsync(context, questionTokens, cancellationToken);
         GenerationResult result;
         try
         {
@@ -104,11 +104,13 @@ internal sealed partial class TurnPipeline
         var (text, cited) = ExtractiveAnswer.Compose(context.Turn.Text, passages);
         var outputTokens = tokens.Count(text);
         // The extractive answer is known before it is sent, so the reservation is already the exact usage.
-        if (await quotas.TryReserveAsync(context.User, limits, questionTokens + outputTokens, cancellationToken) is { } refusal)
+        if (await quotas.TryAdmitAsync(context.User, limits, questionTokens + outputTokens, cancellationToken) is { } refusal)
         {
             await RefuseAsync(context, refusal, cancellationToken);
             return;
         }
+
+        await SaveUserMessageAsync(context, questionTokens, cancellationToken);
 
         await context.Reply.AppendAsync(text, cancellationToken);
         var firstTokenMs = ElapsedMs(context);
@@ -152,7 +154,7 @@ internal sealed partial class TurnPipeline
     private async Task SaveUserMessageAsync(TurnContext context, int questionTokens, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (await db.Messages.AnyAsync(m => m.InboxItemId == context.TurnId && m.Role == MessageRole.User, cancellationToken))
+        if (context.IsRetry && await db.Messages.AnyAsync(m => m.InboxItemId == context.TurnId && m.Role == MessageRole.User, cancellationToken))
         {
             return; // a retried turn
         }

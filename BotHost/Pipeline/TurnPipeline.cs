@@ -23,7 +23,12 @@ internal sealed record TurnContext(
     User User,
     Conversation Conversation,
     IReplyWriter Reply,
-    DateTimeOffset StartedAt);
+    DateTimeOffset StartedAt,
+    int Attempt)
+{
+    /// <summary>A retried turn may find its own messages from an earlier attempt.</summary>
+    public bool IsRetry => Attempt > 1;
+}
 
 /// <summary>
 /// The path of one message, in the order it happens: resolve the user, refuse the suspended, route commands,
@@ -82,7 +87,7 @@ internal sealed partial class TurnPipeline(
             return;
         }
 
-        var context = new TurnContext(item.Id, turn, user, conversation, reply, started);
+        var context = new TurnContext(item.Id, turn, user, conversation, reply, started, item.Attempts);
         Log.TurnStarted(logger, item.Id, turn.Channel, item.Attempts);
 
         if (ChatCommands.Parse(turn.Text) is { } command)
@@ -91,7 +96,7 @@ internal sealed partial class TurnPipeline(
             return;
         }
 
-        if (await TryRedeliverAsync(context, cancellationToken))
+        if (context.IsRetry && await TryRedeliverAsync(context, cancellationToken))
         {
             return;
         }
@@ -102,14 +107,7 @@ internal sealed partial class TurnPipeline(
             return;
         }
 
-        var limits = await quotas.LimitsAsync(user, cancellationToken);
-        if (await quotas.TryCountMessageAsync(user, limits, cancellationToken) is { } tooFast)
-        {
-            await RefuseAsync(context, tooFast, cancellationToken);
-            return;
-        }
-
-        await AnswerAsync(context, limits, cancellationToken);
+        await AnswerAsync(context, cancellationToken);
     }
 
     public async Task GiveUpAsync(InboxItem item, CancellationToken cancellationToken)

@@ -33,50 +33,34 @@ internal sealed class QuotaService(IDbContextFactory<ChatDbContext> contexts, Ti
             user.MessagesPerMinute ?? role?.MessagesPerMinute);
     }
 
-    /// <summary>Counts one message against the per-minute limit; a refusal when the user is over it.</summary>
-    public async Task<QuotaRefusal?> TryCountMessageAsync(User user, QuotaLimits limits, CancellationToken cancellationToken)
+    /// <summary>
+    /// Admits one turn in a single transaction: counts the message against the per-minute limit, then, while the
+    /// day's and the month's counters are below their limits, reserves <paramref name="estimatedTokens"/> on both.
+    /// Nothing is counted when the turn is refused. Settle the reservation with <see cref="SettleAsync"/>.
+    /// </summary>
+    public async Task<QuotaRefusal?> TryAdmitAsync(User user, QuotaLimits limits, long estimatedTokens, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(limits);
         var now = clock.GetUtcNow().UtcDateTime;
         var minute = new DateTime(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, DateTimeKind.Utc);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (await TryAddAsync(db, user.Id, MinutePeriod(minute), 1, limits.MessagesPerMinute, now, cancellationToken))
-        {
-            return null;
-        }
-
-        var resets = minute.AddMinutes(1);
-        var seconds = Math.Max(1, (int)Math.Ceiling((resets - now).TotalSeconds));
-        return new QuotaRefusal(
-            "messages per minute",
-            string.Format(CultureInfo.InvariantCulture, "You are sending messages faster than your limit of {0} a minute. Try again in {1} seconds.", limits.MessagesPerMinute, seconds),
-            resets);
-    }
-
-    /// <summary>
-    /// Admits a turn while the day's and the month's counters are below their limits, and reserves
-    /// <paramref name="estimatedTokens"/> on both in one transaction. Settle with <see cref="SettleAsync"/>.
-    /// </summary>
-    public async Task<QuotaRefusal?> TryReserveAsync(User user, QuotaLimits limits, long estimatedTokens, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(limits);
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await TryAddAsync(db, user.Id, DayPeriod(now), estimatedTokens, limits.DailyTokens, now, cancellationToken))
+        var refusal =
+            !await TryAddAsync(db, user.Id, MinutePeriod(minute), 1, limits.MessagesPerMinute, now, cancellationToken) ? RateRefusal(limits, now, minute)
+            : !await TryAddAsync(db, user.Id, DayPeriod(now), estimatedTokens, limits.DailyTokens, now, cancellationToken) ? DailyRefusal(limits, now)
+            : !await TryAddAsync(db, user.Id, MonthPeriod(now), estimatedTokens, limits.MonthlyTokens, now, cancellationToken) ? MonthlyRefusal(limits, now)
+            : null;
+        if (refusal is null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+        else
         {
             await transaction.RollbackAsync(cancellationToken);
-            return DailyRefusal(limits, now);
         }
 
-        if (!await TryAddAsync(db, user.Id, MonthPeriod(now), estimatedTokens, limits.MonthlyTokens, now, cancellationToken))
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            return MonthlyRefusal(limits, now);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        return null;
+        return refusal;
     }
 
     /// <summary>Replaces a reservation with the real usage (the difference may be negative).</summary>
@@ -117,6 +101,16 @@ internal sealed class QuotaService(IDbContextFactory<ChatDbContext> contexts, Ti
     private static DateTime NextDay(DateTime utc) => utc.Date.AddDays(1);
 
     private static DateTime NextMonth(DateTime utc) => new DateTime(utc.Year, utc.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1);
+
+    private static QuotaRefusal RateRefusal(QuotaLimits limits, DateTime now, DateTime minute)
+    {
+        var resets = minute.AddMinutes(1);
+        var seconds = Math.Max(1, (int)Math.Ceiling((resets - now).TotalSeconds));
+        return new QuotaRefusal(
+            "messages per minute",
+            string.Format(CultureInfo.InvariantCulture, "You are sending messages faster than your limit of {0} a minute. Try again in {1} seconds.", limits.MessagesPerMinute, seconds),
+            resets);
+    }
 
     private static QuotaRefusal DailyRefusal(QuotaLimits limits, DateTime now)
     {

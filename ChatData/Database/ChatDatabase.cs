@@ -21,7 +21,7 @@ public sealed partial class ChatDatabase(
         switch (options.Provider)
         {
             case DatabaseProvider.Sqlite:
-                builder.UseSqlite(cs);
+                builder.UseSqlite(cs).AddInterceptors(SqlitePragmas.Instance, SqliteWriteGate.Instance);
                 break;
             case DatabaseProvider.Postgres:
                 builder.UseNpgsql(cs);

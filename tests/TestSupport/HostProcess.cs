@@ -33,6 +33,8 @@ public sealed class HostProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the host with <paramref name="environment"/> (configuration as environment variables) and optional CLI arguments.</summary>

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Runtime.InteropServices;
+using ChatBot.TestSupport;
+using ChatBot.TestSupport.Fakes;
+using Microsoft.Data.Sqlite;
+
+// Usage: dotnet run -c Release --project bench/PipelineBench [-- --conversations 1,50,500 --turns 4]
+// Prints the machine, then one line per scenario:
+// pipeline conversations=<n> turns_per_s=<x> overhead_p50_ms=<a> overhead_p99_ms=<b> e2e_p99_ms=<c> peak_rss_mb=<d>
+// overhead = (first words at the client − request sent) − the model's own first-token delay.
+
+var scenarios = Arg("--conversations", "1,50,500").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+var turnsPerConversation = int.Parse(Arg("--turns", "4"), CultureInfo.InvariantCulture);
+var firstTokenDelay = TimeSpan.FromMilliseconds(double.Parse(Arg("--first-token-ms", "300"), CultureInfo.InvariantCulture));
+var tokenDelay = TimeSpan.FromMilliseconds(double.Parse(Arg("--token-ms", "20"), CultureInfo.InvariantCulture));
+const string AdminPassword = "bench-admin-password";
+const string Answer = "The VPN client is in the Software Center. Sign in with your work account and pick the nearest gateway. It reconnects by itself after sleep.";
+
+PrintMachine();
+Console.WriteLine($"model: first token after {firstTokenDelay.TotalMilliseconds} ms, then a piece every {tokenDelay.TotalMilliseconds} ms ({Answer.Length / 6 + 1} pieces); {turnsPerConversation} turns per conversation, sequential within a conversation");
+
+await using var model = await FakeOpenAiServer.StartAsync();
+model.Default = _ => FakeReply.Text(Answer, firstTokenDelay, tokenDelay, pieceLength: 6, promptTokens: 900, completionTokens: 30);
+
+foreach (var conversations in scenarios)
+{
+    using var directory = new TempDirectory();
+    var environment = new Dictionary<string, string>
+    {
+        ["ConnectionStrings__ChatBot"] = $"Data Source={directory.File("bench.db")}",
+        ["Admin__BootstrapPassword"] = AdminPassword,
+        ["Llm__Provider"] = "OpenAICompatible",
+        ["Llm__Endpoint"] = model.Endpoint,
+        ["Llm__Models__0__Id"] = "bench-model",
+        ["Llm__Models__0__InputPricePerMillion"] = "0.15",
+        ["Llm__Models__0__OutputPricePerMillion"] = "0.6",
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["Logging__LogLevel__ChatBot"] = "Warning",
+    };
+
+    // Migrate, lift the admin's rate limit (the load comes from one account), then serve.
+    await using (var migrate = HostProcess.Start(environment, "migrate"))
+    {
+        await migrate.WaitForExitAsync(TimeSpan.FromMinutes(2));
+    }
+
+    await using (var connection = new SqliteConnection($"Data Source={directory.File("bench.db")};Pooling=False"))
+    {
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE RoleQuotas SET MessagesPerMinute = NULL, DailyTokens = NULL, MonthlyTokens = NULL";
+        await command.ExecuteNonQueryAsync();
+    }
+
+    await using var host = HostProcess.Start(environment);
+    await host.WaitUntilHealthyAsync(TimeSpan.FromMinutes(1));
+    using var handler = new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, MaxConnectionsPerServer = 2048, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+    using var client = new HttpClient(handler) { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+    if (await ChatDriver.SignInAsync(client, "admin", AdminPassword) != HttpStatusCode.Redirect)
+    {
+        throw new InvalidOperationException("Could not sign in to the host.");
+    }
+
+    await RunTurnAsync(client, Guid.NewGuid(), "warm-up"); // JIT, pools, tokenizer
+
+    var overheads = new List<double>();
+    var endToEnd = new List<double>();
+    var acceptedMs = new List<double>();
+    var statusMs = new List<double>();
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
+    {
+        var conversation = Guid.NewGuid();
+        for (var t = 0; t < turnsPerConversation; t++)
+        {
+            var (firstWords, final, accepted, status) = await RunTurnAsync(client, conversation, $"Question {t} of conversation {c}: how do I set up the VPN?");
+            lock (overheads)
+            {
+                overheads.Add(firstWords.TotalMilliseconds - firstTokenDelay.TotalMilliseconds);
+                endToEnd.Add(final.TotalMilliseconds);
+                acceptedMs.Add(accepted.TotalMilliseconds);
+                statusMs.Add(status.TotalMilliseconds);
+            }
+        }
+    }));
+    clock.Stop();
+
+    var turns = conversations * turnsPerConversation;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"pipeline conversations={conversations} turns_per_s={turns / clock.Elapsed.TotalSeconds:F1} overhead_p50_ms={Percentile(overheads, 50):F1} overhead_p99_ms={Percentile(overheads, 99):F1} e2e_p99_ms={Percentile(endToEnd, 99):F1} peak_rss_mb={PeakRssMb(host):F0}"));
+    if (Environment.GetEnvironmentVariable("BENCH_HOST_LOG") == "1")
+    {
+        Console.WriteLine(host.StandardOutput.Length > 4000 ? host.StandardOutput[^4000..] : host.StandardOutput);
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  breakdown: accepted_p50_ms={Percentile(acceptedMs, 50):F1} accepted_p99_ms={Percentile(acceptedMs, 99):F1} searching_p50_ms={Percentile(statusMs, 50):F1} searching_p99_ms={Percentile(statusMs, 99):F1}"));
+}
+
+static async Task<(TimeSpan FirstWords, TimeSpan Final, TimeSpan Accepted, TimeSpan Status)> RunTurnAsync(HttpClient client, Guid conversation, string text)
+{
+    var started = Stopwatch.StartNew();
+    using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/chat/conversations/{conversation}/messages")
+    {
+        Content = JsonContent.Create(new { clientMessageId = Guid.NewGuid(), text }),
+    };
+    using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    response.EnsureSuccessStatusCode();
+    await using var stream = await response.Content.ReadAsStreamAsync();
+    using var reader = new StreamReader(stream);
+    TimeSpan? firstWords = null;
+    TimeSpan accepted = default, status = default;
+    while (await reader.ReadLineAsync() is { } line)
+    {
+        if (line == "event: accepted")
+        {
+            accepted = started.Elapsed;
+        }
+        else if (line == "event: status")
+        {
+            status = started.Elapsed;
+        }
+        else if (firstWords is null && line == "event: delta")
+        {
+            firstWords = started.Elapsed;
+        }
+        else if (line is "event: final" or "event: error")
+        {
+            if (line == "event: error")
+            {
+                throw new InvalidOperationException("A turn failed: " + await reader.ReadLineAsync());
+            }
+
+            break;
+        }
+    }
+
+    return (firstWords ?? throw new InvalidOperationException("No words arrived."), started.Elapsed, accepted, status);
+}
+
+static double Percentile(List<double> values, double percentile)
+{
+    var sorted = values.Order().ToList();
+    var index = (int)Math.Ceiling(percentile / 100 * sorted.Count) - 1;
+    return sorted[Math.Clamp(index, 0, sorted.Count - 1)];
+}
+
+static double PeakRssMb(HostProcess host)
+{
+    // VmHWM: the host's peak resident set since it started (Linux).
+    var pid = host.ProcessId;
+    foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+    {
+        if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+        {
+            return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+        }
+    }
+
+    return double.NaN;
+}
+
+static void PrintMachine()
+{
+    var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+    var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+    Console.WriteLine($"machine: {RuntimeInformation.OSDescription}; {cpu}; {Environment.ProcessorCount} cores; {long.Parse(memory, CultureInfo.InvariantCulture) / 1024 / 1024} GiB; .NET {Environment.Version}; database SQLite (embedded default)");
+}
+
+static string Arg(string name, string fallback)
+{
+    var args = Environment.GetCommandLineArgs();
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+}
