@@ -12,6 +12,8 @@ public static class AdminPortalServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
+        // The portal's pages live in this library; the host serves them under /admin.
+        builder.Services.AddRazorPages().AddApplicationPart(typeof(AdminPortalServiceCollectionExtensions).Assembly);
         return builder;
     }
 }

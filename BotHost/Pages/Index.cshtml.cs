@@ -10,6 +10,8 @@ public sealed class IndexModel : PageModel
 {
     public string DisplayName => User.FindFirstValue(ClaimTypes.Name) ?? "";
 
+    public bool IsAdmin => User.IsInRole("Admin");
+
     public void OnGet()
     {
     }
