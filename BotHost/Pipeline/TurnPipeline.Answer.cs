@@ -4,6 +4,7 @@ using ChatBot.BotHost.Models;
 using ChatBot.BotHost.Quotas;
 using ChatBot.BotHost.Usage;
 using ChatBot.ChatData.Conversations;
+using ChatBot.ChatData.Database;
 using ChatBot.ChatData.Usage;
 using ChatBot.KnowledgeIngest.Retrieval;
 using Microsoft.EntityFrameworkCore;
@@ -48,15 +49,13 @@ internal sealed partial class TurnPipeline
         }
 
         var (messages, promptTokens) = prompts.Build(chain[0], turn.Text, passages, history);
-        var reserved = promptTokens + chain[0].MaxOutputTokens;
-        var reservedAt = clock.GetUtcNow().UtcDateTime;
-        if (await quotas.TryAdmitAsync(user, limits, reserved, cancellationToken) is { } refusal)
+        var reservation = new TokenReservation(clock.GetUtcNow().UtcDateTime, promptTokens + chain[0].MaxOutputTokens);
+        if (await quotas.TryAdmitAsync(user, limits, reservation.Tokens, (db, ct) => SaveUserMessageAsync(db, context, questionTokens, ct), cancellationToken) is { } refusal)
         {
             await RefuseAsync(context, refusal, cancellationToken);
             return;
         }
 
-        await SaveUserMessageAsync(context, questionTokens, cancellationToken);
         GenerationResult result;
         try
         {
@@ -64,16 +63,16 @@ internal sealed partial class TurnPipeline
         }
         catch
         {
-            await quotas.SettleAsync(user.Id, reservedAt, reserved, 0, CancellationToken.None);
+            await quotas.ReleaseAsync(user.Id, reservation, CancellationToken.None);
             throw;
         }
 
         if (result.Model is null)
         {
-            await quotas.SettleAsync(user.Id, reservedAt, reserved, 0, cancellationToken);
             await reply.FailAsync(ApologyText, cancellationToken);
             await usage.RecordAsync(
                 new TurnUsage(user.Id, conversation.Channel, conversation.Id, chain[0].Id, 0, 0, 0, ElapsedMs(context), null, UsageOutcome.Failed),
+                reservation,
                 cancellationToken);
             Log.AllModelsFailed(logger, context.TurnId, string.Join(", ", result.Failures.Select(f => $"{f.ModelId}: {f.Kind}")));
             return;
@@ -81,7 +80,6 @@ internal sealed partial class TurnPipeline
 
         var inputTokens = result.InputTokens ?? promptTokens;
         var outputTokens = result.OutputTokens ?? tokens.Count(result.Text);
-        await quotas.SettleAsync(user.Id, reservedAt, reserved, inputTokens + outputTokens, cancellationToken);
 
         var text = result.Interrupted
             ? result.Text + "\n\n_(The answer was cut off: the language model stopped responding.)_"
@@ -95,6 +93,7 @@ internal sealed partial class TurnPipeline
             new TurnUsage(user.Id, conversation.Channel, conversation.Id, result.Model.Id, inputTokens, outputTokens,
                 result.Model.CostMicroUsd(inputTokens, outputTokens), latency, firstTokenMs,
                 result.Interrupted ? UsageOutcome.Failed : UsageOutcome.Answered),
+            reservation,
             cancellationToken);
         Log.Answered(logger, context.TurnId, result.Model.Id, latency, firstTokenMs, inputTokens, outputTokens);
     }
@@ -104,13 +103,11 @@ internal sealed partial class TurnPipeline
         var (text, cited) = ExtractiveAnswer.Compose(context.Turn.Text, passages);
         var outputTokens = tokens.Count(text);
         // The extractive answer is known before it is sent, so the reservation is already the exact usage.
-        if (await quotas.TryAdmitAsync(context.User, limits, questionTokens + outputTokens, cancellationToken) is { } refusal)
+        if (await quotas.TryAdmitAsync(context.User, limits, questionTokens + outputTokens, (db, ct) => SaveUserMessageAsync(db, context, questionTokens, ct), cancellationToken) is { } refusal)
         {
             await RefuseAsync(context, refusal, cancellationToken);
             return;
         }
-
-        await SaveUserMessageAsync(context, questionTokens, cancellationToken);
 
         await context.Reply.AppendAsync(text, cancellationToken);
         var firstTokenMs = ElapsedMs(context);
@@ -118,6 +115,7 @@ internal sealed partial class TurnPipeline
         await FinishAnswerAsync(context, text, citations, ExtractiveModelId, outputTokens, firstTokenMs, cancellationToken);
         await usage.RecordAsync(
             new TurnUsage(context.User.Id, context.Conversation.Channel, context.Conversation.Id, ExtractiveModelId, questionTokens, outputTokens, 0, ElapsedMs(context), firstTokenMs, UsageOutcome.Answered),
+            null,
             cancellationToken);
         Log.Answered(logger, context.TurnId, ExtractiveModelId, firstTokenMs, firstTokenMs, questionTokens, outputTokens);
     }
@@ -141,9 +139,11 @@ internal sealed partial class TurnPipeline
         };
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
+            // One SaveChanges: the answer and the conversation's "last active" time.
             db.Messages.Add(message);
-            await db.Conversations.Where(c => c.Id == context.Conversation.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.UpdatedAt, now), cancellationToken);
+            var conversation = new Conversation { Id = context.Conversation.Id, ExternalId = context.Conversation.ExternalId };
+            db.Conversations.Attach(conversation);
+            conversation.UpdatedAt = now;
             await db.SaveChangesAsync(cancellationToken);
         }
 
@@ -151,9 +151,9 @@ internal sealed partial class TurnPipeline
         await MarkDeliveredAsync(message.Id, externalId, cancellationToken);
     }
 
-    private async Task SaveUserMessageAsync(TurnContext context, int questionTokens, CancellationToken cancellationToken)
+    /// <summary>Stores the question, in the admission's transaction.</summary>
+    private async Task SaveUserMessageAsync(ChatDbContext db, TurnContext context, int questionTokens, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (context.IsRetry && await db.Messages.AnyAsync(m => m.InboxItemId == context.TurnId && m.Role == MessageRole.User, cancellationToken))
         {
             return; // a retried turn

@@ -125,6 +125,7 @@ internal sealed partial class TurnPipeline(
         await context.Reply.CompleteAsync(Notice(refusal.Message), cancellationToken);
         await usage.RecordAsync(
             new TurnUsage(context.User.Id, context.Conversation.Channel, context.Conversation.Id, "none", 0, 0, 0, ElapsedMs(context), null, ChatData.Usage.UsageOutcome.Refused),
+            null,
             cancellationToken);
         Log.Refused(logger, context.TurnId, refusal.Limit);
     }

@@ -38,8 +38,15 @@ internal sealed class QuotaService(IDbContextFactory<ChatDbContext> contexts, Ti
     /// day's and the month's counters are below their limits, reserves <paramref name="estimatedTokens"/> on both.
     /// Nothing is counted when the turn is refused. Settle the reservation with <see cref="SettleAsync"/>.
     /// </summary>
-    public async Task<QuotaRefusal?> TryAdmitAsync(User user, QuotaLimits limits, long estimatedTokens, CancellationToken cancellationToken)
+    /// <param name="onAdmitted">More writes of the admitted turn (its question), committed in the same transaction.</param>
+    public async Task<QuotaRefusal?> TryAdmitAsync(
+        User user,
+        QuotaLimits limits,
+        long estimatedTokens,
+        Func<ChatDbContext, CancellationToken, Task> onAdmitted,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(onAdmitted);
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(limits);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -53,6 +60,7 @@ internal sealed class QuotaService(IDbContextFactory<ChatDbContext> contexts, Ti
             : null;
         if (refusal is null)
         {
+            await onAdmitted(db, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         else
@@ -63,21 +71,25 @@ internal sealed class QuotaService(IDbContextFactory<ChatDbContext> contexts, Ti
         return refusal;
     }
 
-    /// <summary>Replaces a reservation with the real usage (the difference may be negative).</summary>
-    public async Task SettleAsync(Guid userId, DateTime reservedAt, long reservedTokens, long actualTokens, CancellationToken cancellationToken)
+    /// <summary>Gives a reservation back whole (the turn will be retried and admitted again).</summary>
+    public async Task ReleaseAsync(Guid userId, Usage.TokenReservation reservation, CancellationToken cancellationToken)
     {
-        var delta = actualTokens - reservedTokens;
-        if (delta == 0)
-        {
-            return;
-        }
-
-        var now = clock.GetUtcNow().UtcDateTime;
+        ArgumentNullException.ThrowIfNull(reservation);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await TryAddAsync(db, userId, DayPeriod(reservedAt), delta, null, now, cancellationToken);
-        await TryAddAsync(db, userId, MonthPeriod(reservedAt), delta, null, now, cancellationToken);
+        await SettleAsync(db, userId, reservation.ReservedAt, reservation.Tokens, 0, clock.GetUtcNow().UtcDateTime, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Replaces a reservation with the real usage (the difference may be negative), in the caller's transaction.</summary>
+    internal static async Task SettleAsync(ChatDbContext db, Guid userId, DateTime reservedAt, long reservedTokens, long actualTokens, DateTime now, CancellationToken cancellationToken)
+    {
+        var delta = actualTokens - reservedTokens;
+        if (delta != 0)
+        {
+            await TryAddAsync(db, userId, DayPeriod(reservedAt), delta, null, now, cancellationToken);
+            await TryAddAsync(db, userId, MonthPeriod(reservedAt), delta, null, now, cancellationToken);
+        }
     }
 
     public async Task<QuotaStatus> StatusAsync(User user, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using ChatBot.BotHost.Quotas;
 using ChatBot.ChatData.Conversations;
 using ChatBot.ChatData.Database;
 using ChatBot.ChatData.Usage;
@@ -18,12 +19,23 @@ internal sealed record TurnUsage(
     int? TimeToFirstTokenMs,
     UsageOutcome Outcome);
 
+/// <summary>Tokens set aside for a turn when it was admitted, to be replaced by what it really used.</summary>
+internal sealed record TokenReservation(DateTime ReservedAt, long Tokens);
+
 internal sealed class UsageRecorder(IDbContextFactory<ChatDbContext> contexts, TimeProvider clock)
 {
-    public async Task RecordAsync(TurnUsage usage, CancellationToken cancellationToken)
+    /// <summary>Writes the usage row and, in the same transaction, settles the turn's quota reservation to the real usage.</summary>
+    public async Task RecordAsync(TurnUsage usage, TokenReservation? reservation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(usage);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (reservation is not null)
+        {
+            var actual = usage.Outcome == UsageOutcome.Refused ? 0 : usage.InputTokens + usage.OutputTokens;
+            await QuotaService.SettleAsync(db, usage.UserId, reservation.ReservedAt, reservation.Tokens, actual, clock.GetUtcNow().UtcDateTime, cancellationToken);
+        }
+
         db.UsageRecords.Add(new UsageRecord
         {
             UserId = usage.UserId,
@@ -39,5 +51,6 @@ internal sealed class UsageRecorder(IDbContextFactory<ChatDbContext> contexts, T
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 }

@@ -7,7 +7,7 @@ using ChatBot.TestSupport;
 using ChatBot.TestSupport.Fakes;
 using Microsoft.Data.Sqlite;
 
-// Usage: dotnet run -c Release --project bench/PipelineBench [-- --conversations 1,50,500 --turns 4]
+// Usage: dotnet run -c Release --project bench/PipelineBench [-- --conversations 1,50,500 --turns 4 --postgres "<admin connection string>"]
 // Prints the machine, then one line per scenario:
 // pipeline conversations=<n> turns_per_s=<x> overhead_p50_ms=<a> overhead_p99_ms=<b> e2e_p99_ms=<c> peak_rss_mb=<d>
 // overhead = (first words at the client − request sent) − the model's own first-token delay.
@@ -16,10 +16,16 @@ var scenarios = Arg("--conversations", "1,50,500").Split(',').Select(s => int.Pa
 var turnsPerConversation = int.Parse(Arg("--turns", "4"), CultureInfo.InvariantCulture);
 var firstTokenDelay = TimeSpan.FromMilliseconds(double.Parse(Arg("--first-token-ms", "300"), CultureInfo.InvariantCulture));
 var tokenDelay = TimeSpan.FromMilliseconds(double.Parse(Arg("--token-ms", "20"), CultureInfo.InvariantCulture));
+var postgres = Arg("--postgres", ""); // an admin connection string: each scenario gets a fresh database on that server
 const string AdminPassword = "bench-admin-password";
 const string Answer = "The VPN client is in the Software Center. Sign in with your work account and pick the nearest gateway. It reconnects by itself after sleep.";
 
-PrintMachine();
+PrintMachine(postgres.Length > 0 ? "PostgreSQL" : "SQLite (embedded default)");
+if (postgres.Length > 0)
+{
+    Environment.SetEnvironmentVariable(PostgresTestDatabase.EnvironmentVariable, postgres);
+}
+
 Console.WriteLine($"model: first token after {firstTokenDelay.TotalMilliseconds} ms, then a piece every {tokenDelay.TotalMilliseconds} ms ({Answer.Length / 6 + 1} pieces); {turnsPerConversation} turns per conversation, sequential within a conversation");
 
 await using var model = await FakeOpenAiServer.StartAsync();
@@ -28,9 +34,11 @@ model.Default = _ => FakeReply.Text(Answer, firstTokenDelay, tokenDelay, pieceLe
 foreach (var conversations in scenarios)
 {
     using var directory = new TempDirectory();
+    await using var database = postgres.Length > 0 ? await PostgresTestDatabase.CreateAsync() : null;
     var environment = new Dictionary<string, string>
     {
-        ["ConnectionStrings__ChatBot"] = $"Data Source={directory.File("bench.db")}",
+        ["ConnectionStrings__ChatBot"] = database?.ConnectionString ?? $"Data Source={directory.File("bench.db")}",
+        ["Database__Provider"] = database is null ? "Sqlite" : "Postgres",
         ["Admin__BootstrapPassword"] = AdminPassword,
         ["Llm__Provider"] = "OpenAICompatible",
         ["Llm__Endpoint"] = model.Endpoint,
@@ -47,11 +55,20 @@ foreach (var conversations in scenarios)
         await migrate.WaitForExitAsync(TimeSpan.FromMinutes(2));
     }
 
-    await using (var connection = new SqliteConnection($"Data Source={directory.File("bench.db")};Pooling=False"))
+    const string LiftLimits = "UPDATE \"RoleQuotas\" SET \"MessagesPerMinute\" = NULL, \"DailyTokens\" = NULL, \"MonthlyTokens\" = NULL";
+    if (database is null)
     {
+        await using var connection = new SqliteConnection($"Data Source={directory.File("bench.db")};Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE RoleQuotas SET MessagesPerMinute = NULL, DailyTokens = NULL, MonthlyTokens = NULL";
+        command.CommandText = LiftLimits;
+        await command.ExecuteNonQueryAsync();
+    }
+    else
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(LiftLimits, connection);
         await command.ExecuteNonQueryAsync();
     }
 
@@ -163,11 +180,11 @@ static double PeakRssMb(HostProcess host)
     return double.NaN;
 }
 
-static void PrintMachine()
+static void PrintMachine(string database)
 {
     var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
     var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-    Console.WriteLine($"machine: {RuntimeInformation.OSDescription}; {cpu}; {Environment.ProcessorCount} cores; {long.Parse(memory, CultureInfo.InvariantCulture) / 1024 / 1024} GiB; .NET {Environment.Version}; database SQLite (embedded default)");
+    Console.WriteLine($"machine: {RuntimeInformation.OSDescription}; {cpu}; {Environment.ProcessorCount} cores; {long.Parse(memory, CultureInfo.InvariantCulture) / 1024 / 1024} GiB; .NET {Environment.Version}; database {database}");
 }
 
 static string Arg(string name, string fallback)
