@@ -45,6 +45,7 @@ foreach (var conversations in scenarios)
         ["Llm__Models__0__Id"] = "bench-model",
         ["Llm__Models__0__InputPricePerMillion"] = "0.15",
         ["Llm__Models__0__OutputPricePerMillion"] = "0.6",
+        ["WebChat__SelfRegistrationDomains__0"] = "bench.example",
         ["Logging__LogLevel__Default"] = "Warning",
         ["Logging__LogLevel__ChatBot"] = "Warning",
     };
@@ -74,14 +75,26 @@ foreach (var conversations in scenarios)
 
     await using var host = HostProcess.Start(environment);
     await host.WaitUntilHealthyAsync(TimeSpan.FromMinutes(1));
-    using var handler = new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, MaxConnectionsPerServer = 2048, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
-    using var client = new HttpClient(handler) { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
-    if (await ChatDriver.SignInAsync(client, "admin", AdminPassword) != HttpStatusCode.Redirect)
+
+    // One person per conversation, as in a company: each registers and chats with its own cookie.
+    var clients = new HttpClient[conversations];
+    using (var registrations = new SemaphoreSlim(8))
     {
-        throw new InvalidOperationException("Could not sign in to the host.");
+        await Task.WhenAll(Enumerable.Range(0, conversations).Select(async c =>
+        {
+            await registrations.WaitAsync();
+            try
+            {
+                clients[c] = await RegisterAsync(host.BaseAddress, $"person{c}@bench.example");
+            }
+            finally
+            {
+                registrations.Release();
+            }
+        }));
     }
 
-    await RunTurnAsync(client, Guid.NewGuid(), "warm-up"); // JIT, pools, tokenizer
+    await RunTurnAsync(clients[0], Guid.NewGuid(), "warm-up"); // JIT, pools, tokenizer
 
     var overheads = new List<double>();
     var endToEnd = new List<double>();
@@ -93,7 +106,7 @@ foreach (var conversations in scenarios)
         var conversation = Guid.NewGuid();
         for (var t = 0; t < turnsPerConversation; t++)
         {
-            var (firstWords, final, accepted, status) = await RunTurnAsync(client, conversation, $"Question {t} of conversation {c}: how do I set up the VPN?");
+            var (firstWords, final, accepted, status) = await RunTurnAsync(clients[c], conversation, $"Question {t} of conversation {c}: how do I set up the VPN?");
             lock (overheads)
             {
                 overheads.Add(firstWords.TotalMilliseconds - firstTokenDelay.TotalMilliseconds);
@@ -108,6 +121,11 @@ foreach (var conversations in scenarios)
     var turns = conversations * turnsPerConversation;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"pipeline conversations={conversations} turns_per_s={turns / clock.Elapsed.TotalSeconds:F1} overhead_p50_ms={Percentile(overheads, 50):F1} overhead_p99_ms={Percentile(overheads, 99):F1} e2e_p99_ms={Percentile(endToEnd, 99):F1} peak_rss_mb={PeakRssMb(host):F0}"));
+    foreach (var client in clients)
+    {
+        client.Dispose();
+    }
+
     if (Environment.GetEnvironmentVariable("BENCH_HOST_LOG") == "1")
     {
         Console.WriteLine(host.StandardOutput.Length > 4000 ? host.StandardOutput[^4000..] : host.StandardOutput);
@@ -115,6 +133,25 @@ foreach (var conversations in scenarios)
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"  breakdown: accepted_p50_ms={Percentile(acceptedMs, 50):F1} accepted_p99_ms={Percentile(acceptedMs, 99):F1} searching_p50_ms={Percentile(statusMs, 50):F1} searching_p99_ms={Percentile(statusMs, 99):F1}"));
+}
+
+static async Task<HttpClient> RegisterAsync(Uri baseAddress, string email)
+{
+    var handler = new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+    var client = new HttpClient(handler, disposeHandler: true) { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+    var form = await client.GetStringAsync(new Uri("/register", UriKind.Relative));
+    var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+    using var content = new FormUrlEncodedContent(new Dictionary<string, string>
+    {
+        ["Email"] = email, ["DisplayName"] = email, ["Password"] = "bench-password-123", ["__RequestVerificationToken"] = token,
+    });
+    using var response = await client.PostAsync(new Uri("/register", UriKind.Relative), content);
+    if (response.StatusCode != HttpStatusCode.Redirect)
+    {
+        throw new InvalidOperationException($"Could not register {email}: {response.StatusCode}");
+    }
+
+    return client;
 }
 
 static async Task<(TimeSpan FirstWords, TimeSpan Final, TimeSpan Accepted, TimeSpan Status)> RunTurnAsync(HttpClient client, Guid conversation, string text)
