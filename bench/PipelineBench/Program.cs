@@ -94,7 +94,14 @@ foreach (var conversations in scenarios)
         }));
     }
 
-    await RunTurnAsync(clients[0], Guid.NewGuid(), "warm-up"); // JIT, pools, tokenizer
+    // Warm-up: JIT tiering, pools and the tokenizer settle before anything is measured (steady state).
+    await Task.WhenAll(Enumerable.Range(0, Math.Min(conversations, 20)).Select(async c =>
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await RunTurnAsync(clients[c], Guid.NewGuid(), "warm-up");
+        }
+    }));
 
     var overheads = new List<double>();
     var endToEnd = new List<double>();

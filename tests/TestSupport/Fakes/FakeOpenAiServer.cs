@@ -38,7 +38,11 @@ public sealed record HangReply : FakeReply;
 public sealed record StallReply(string Content) : FakeReply;
 
 /// <summary>A request the fake received.</summary>
-public sealed record FakeRequest(string Model, bool Stream, IReadOnlyList<(string Role, string Content)> Messages, string? Authorization, DateTimeOffset At);
+public sealed record FakeRequest(string Model, bool Stream, IReadOnlyList<(string Role, string Content)> Messages, string? Authorization, DateTimeOffset At)
+{
+    /// <summary>The path the request came to (which API it used).</summary>
+    public string Path { get; init; } = "";
+}
 
 /// <summary>
 /// An OpenAI-compatible chat completions server on 127.0.0.1 that streams over SSE exactly as the real API does
@@ -71,6 +75,10 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         var app = builder.Build();
         var server = new FakeOpenAiServer(app);
         app.MapPost("/v1/chat/completions", server.CompletionsAsync);
+        // Azure OpenAI: the same body and stream, the deployment in the path, the key in an api-key header.
+        app.MapPost("/openai/deployments/{deployment}/chat/completions", server.AzureCompletionsAsync);
+        // Anthropic Messages API: its own request shape and SSE events.
+        app.MapPost("/v1/messages", server.AnthropicMessagesAsync);
         app.MapFallback(context =>
         {
             Interlocked.Increment(ref server._unexpected);
@@ -102,13 +110,15 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private async Task CompletionsAsync(HttpContext context)
+    private Task CompletionsAsync(HttpContext context) => CompletionsAsync(context, null);
+
+    private async Task CompletionsAsync(HttpContext context, string? deployment)
     {
         var body = await JsonNode.ParseAsync(context.Request.Body);
-        var model = body?["model"]?.GetValue<string>() ?? "";
+        var model = deployment ?? body?["model"]?.GetValue<string>() ?? "";
         var stream = body?["stream"]?.GetValue<bool>() ?? false;
         var messages = body?["messages"]?.AsArray().Select(m => (m!["role"]!.GetValue<string>(), ContentOf(m!["content"]))).ToList() ?? [];
-        var request = new FakeRequest(model, stream, messages, context.Request.Headers.Authorization.ToString(), DateTimeOffset.UtcNow);
+        var request = new FakeRequest(model, stream, messages, context.Request.Headers.Authorization.ToString(), DateTimeOffset.UtcNow) { Path = context.Request.Path };
         _requests.Enqueue(request);
 
         var reply = _scripts.TryGetValue(model, out var queue) && queue.TryDequeue(out var scripted) ? scripted : Default(request);
@@ -143,6 +153,68 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         {
             // The client gave up.
         }
+    }
+
+    private Task AzureCompletionsAsync(HttpContext context)
+    {
+        // Azure puts the deployment in the path and the key in "api-key"; the body's model is absent or ignored.
+        if (string.IsNullOrEmpty(context.Request.Query["api-version"]) || string.IsNullOrEmpty(context.Request.Headers["api-key"]))
+        {
+            Interlocked.Increment(ref _unexpected);
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return Task.CompletedTask;
+        }
+
+        context.Request.Headers.Authorization = "api-key " + context.Request.Headers["api-key"];
+        return CompletionsAsync(context, context.Request.RouteValues["deployment"]?.ToString());
+    }
+
+    private async Task AnthropicMessagesAsync(HttpContext context)
+    {
+        var body = await JsonNode.ParseAsync(context.Request.Body);
+        var model = body?["model"]?.GetValue<string>() ?? "";
+        var system = body?["system"] switch
+        {
+            JsonValue v => v.GetValue<string>(),
+            JsonArray parts => string.Concat(parts.Select(p => p?["text"]?.GetValue<string>() ?? "")),
+            _ => null,
+        };
+        var messages = body?["messages"]?.AsArray().Select(m => (m!["role"]!.GetValue<string>(), ContentOf(m!["content"]))).ToList() ?? [];
+        if (system is not null)
+        {
+            messages.Insert(0, ("system", system));
+        }
+
+        // The API takes the key as x-api-key; the official C# SDK sends it as a bearer token. Either is recorded.
+        var key = context.Request.Headers["x-api-key"].ToString() is { Length: > 0 } apiKey ? apiKey : context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal);
+        var request = new FakeRequest(model, body?["stream"]?.GetValue<bool>() ?? false, messages, key, DateTimeOffset.UtcNow) { Path = context.Request.Path };
+        _requests.Enqueue(request);
+        var reply = _scripts.TryGetValue(model, out var queue) && queue.TryDequeue(out var scripted) ? scripted : Default(request);
+        if (reply is StatusReply status)
+        {
+            context.Response.StatusCode = status.Code;
+            await context.Response.WriteAsJsonAsync(new { type = "error", error = new { type = "api_error", message = $"fake status {status.Code}" } });
+            return;
+        }
+
+        var text = (reply as StreamReply)?.Content ?? "";
+        context.Response.ContentType = "text/event-stream";
+        async Task Event(string name, object data)
+        {
+            await context.Response.WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data)}\n\n", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        }
+
+        await Event("message_start", new { type = "message_start", message = new { id = "msg_fake", type = "message", role = "assistant", model, content = Array.Empty<object>(), stop_reason = (string?)null, stop_sequence = (string?)null, usage = new { input_tokens = 321, output_tokens = 1 } } });
+        await Event("content_block_start", new { type = "content_block_start", index = 0, content_block = new { type = "text", text = "" } });
+        for (var i = 0; i < text.Length; i += 6)
+        {
+            await Event("content_block_delta", new { type = "content_block_delta", index = 0, delta = new { type = "text_delta", text = text.Substring(i, Math.Min(6, text.Length - i)) } });
+        }
+
+        await Event("content_block_stop", new { type = "content_block_stop", index = 0 });
+        await Event("message_delta", new { type = "message_delta", delta = new { stop_reason = "end_turn", stop_sequence = (string?)null }, usage = new { output_tokens = 12 } });
+        await Event("message_stop", new { type = "message_stop" });
     }
 
     private static async Task StreamAsync(HttpContext context, string model, StreamReply reply, List<(string Role, string Content)> messages)
