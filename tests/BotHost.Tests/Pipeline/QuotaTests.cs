@@ -72,7 +72,9 @@ public sealed class QuotaTests : IAsyncLifetime
     [Fact]
     public async Task MessagesPerMinute_OverTheLimit_RefusesWithTheWaitInSeconds()
     {
-        using var app = NewApp();
+        // A fixed clock, 20 seconds into a minute: no minute boundary can fall between the messages.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 10, 0, 20, TimeSpan.Zero));
+        using var app = NewApp().WithServices(s => s.AddSingleton<TimeProvider>(clock));
         var chat = await ChatDriver.SignInNewUserAsync(app);
         await SetUserAsync(app, chat, u => u.MessagesPerMinute = 2);
 
@@ -81,7 +83,7 @@ public sealed class QuotaTests : IAsyncLifetime
         var third = await chat.SendAsync("Three");
 
         Assert.Contains("faster than your limit of 2 a minute", third.FinalText, StringComparison.Ordinal);
-        Assert.Contains("Try again in", third.FinalText, StringComparison.Ordinal);
+        Assert.Contains("Try again in 40 seconds.", third.FinalText, StringComparison.Ordinal);
         Assert.Equal(2, _model.Requests.Count);
     }
 
