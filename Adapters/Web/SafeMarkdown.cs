@@ -18,6 +18,7 @@ public static class SafeMarkdown
         .UseTaskLists()
         .UseAutoLinks()
         .UseReferralLinks("noopener", "noreferrer", "nofollow")
+        .Use<CodeHighlighting>()
         .Build();
 
     public static string ToHtml(string markdown)

@@ -105,6 +105,27 @@ public sealed class WebChatBrowserTests : IAsyncLifetime
         Assert.Equal(0, await page.Locator(".msg.assistant .body img, .msg.assistant .body script").CountAsync());
     }
 
+    [Fact]
+    public async Task WebChat_CodeInAnAnswer_IsHighlightedWithACopyButton()
+    {
+        _model.Default = _ => FakeReply.Text("Run this:\n\n```csharp\nvar client = new VpnClient();\nawait client.ConnectAsync(); // connect first\n```\n", pieceLength: 12);
+        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 700 } });
+        await page.GotoAsync(_baseUrl + "/signin");
+        await page.FillAsync("#UserName", "admin");
+        await page.FillAsync("#Password", AdminPassword);
+        await page.ClickAsync("#signin");
+        await page.WaitForSelectorAsync("#composer");
+
+        await page.FillAsync("#input", "How do I connect from code?");
+        await page.PressAsync("#input", "Enter");
+        await page.WaitForSelectorAsync(".msg.assistant .meta");
+
+        Assert.Equal(["var", "new", "await"], await page.Locator(".msg.assistant pre code.hl .keyword").AllTextContentsAsync());
+        Assert.Equal("// connect first", await page.TextContentAsync(".msg.assistant pre code.hl .comment"));
+        Assert.Equal("Copy", await page.TextContentAsync(".msg.assistant pre button.copy"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Browser.ScreenshotPath("webchat-code.png") });
+    }
+
     private async Task WaitForAsync(Func<ChatDbContext, Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);

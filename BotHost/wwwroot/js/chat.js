@@ -170,6 +170,16 @@ function finishAssistant(msg, view) {
   body.classList.remove('streaming');
   body.innerHTML = view.html; // sanitised on the server: no raw HTML, only safe link targets
   msg.querySelector('.status')?.remove();
+  for (const pre of body.querySelectorAll('pre')) {
+    const copy = element('button', 'copy', 'Copy');
+    copy.type = 'button';
+    copy.addEventListener('click', async () => {
+      await navigator.clipboard?.writeText(pre.querySelector('code')?.textContent ?? pre.textContent);
+      copy.textContent = 'Copied';
+      setTimeout(() => { copy.textContent = 'Copy'; }, 1500);
+    });
+    pre.append(copy);
+  }
   const key = view.messageId ?? Math.random().toString(36).slice(2);
   if (view.citations?.length) {
     linkCitations(body, key, view.citations);
