@@ -83,6 +83,20 @@ public sealed class WebChatBrowserTests : IAsyncLifetime
         await page.WaitForSelectorAsync(".msg.assistant .citations li");
         Assert.Equal("How do I connect to the VPN?", await page.TextContentAsync("#conversations a"));
         Assert.Equal("true", await page.GetAttributeAsync(".msg.assistant .meta button[aria-label='Helpful']", "aria-pressed"));
+
+        // Delete it (after confirming): gone from the sidebar and from the database.
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.ClickAsync("#delete-chat");
+        await page.WaitForSelectorAsync("#empty");
+        Assert.Equal(0, await page.Locator("#conversations a").CountAsync());
+        await WaitForAsync(async db => !await db.Conversations.AnyAsync());
+        Assert.False(await WithDbAsync(db => db.Messages.AnyAsync()));
+    }
+
+    private async Task<T> WithDbAsync<T>(Func<ChatDbContext, Task<T>> query)
+    {
+        await using var db = _app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+        return await query(db);
     }
 
     [Fact]

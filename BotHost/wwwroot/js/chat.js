@@ -246,7 +246,7 @@ async function* serverSentEvents(response) {
 
 async function send(text) {
   if (state.busy || !text.trim()) return;
-  if (!state.conversationId) startNewChat(false);
+  if (!state.conversationId) startNewChat();
   state.busy = true;
   $('send').disabled = true;
   if ($('title').textContent === 'New chat') $('title').textContent = text.slice(0, 80);
@@ -289,6 +289,7 @@ async function send(text) {
   } finally {
     state.busy = false;
     $('send').disabled = false;
+    $('delete-chat').hidden = false;
     scrollDown();
     loadConversations();
   }
@@ -298,6 +299,7 @@ async function openConversation(id) {
   state.conversationId = id;
   clearMessages();
   const response = await api(`/api/chat/conversations/${id}/messages`);
+  $('delete-chat').hidden = response.status === 404;
   if (response.status === 404) { showEmpty(); $('title').textContent = 'New chat'; return; }
   const messages = await response.json();
   let generation = 0;
@@ -321,13 +323,19 @@ async function openConversation(id) {
   loadConversations();
 }
 
-function startNewChat(updateHash = true) {
+async function deleteConversation() {
+  if (!state.conversationId || !confirm('Delete this conversation? This cannot be undone.')) return;
+  await api(`/api/chat/conversations/${state.conversationId}`, { method: 'DELETE' });
+  startNewChat();
+}
+
+function startNewChat() {
+  $('delete-chat').hidden = true;
   state.conversationId = crypto.randomUUID();
   clearMessages();
   showEmpty();
   $('title').textContent = 'New chat';
-  if (updateHash) history.replaceState(null, '', '#/c/' + state.conversationId);
-  else history.replaceState(null, '', '#/c/' + state.conversationId);
+  history.replaceState(null, '', '#/c/' + state.conversationId);
   loadConversations();
   $('input').focus();
 }
@@ -341,6 +349,7 @@ function wireComposer() {
   });
   input.addEventListener('input', () => { input.style.height = 'auto'; input.style.height = input.scrollHeight + 'px'; });
   $('new-chat').addEventListener('click', () => startNewChat());
+  $('delete-chat').addEventListener('click', deleteConversation);
   window.addEventListener('hashchange', () => {
     const id = conversationFromHash();
     if (id && id !== state.conversationId) openConversation(id);
