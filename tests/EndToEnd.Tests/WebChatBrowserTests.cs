@@ -88,7 +88,7 @@ public sealed class WebChatBrowserTests : IAsyncLifetime
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
         await page.ClickAsync("#delete-chat");
         await page.WaitForSelectorAsync("#empty");
-        Assert.Equal(0, await page.Locator("#conversations a").CountAsync());
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#conversations a').length === 0");
         await WaitForAsync(async db => !await db.Conversations.AnyAsync());
         Assert.False(await WithDbAsync(db => db.Messages.AnyAsync()));
     }

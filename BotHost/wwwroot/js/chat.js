@@ -38,8 +38,13 @@ async function loadMe() {
   }
 }
 
+let listRequests = 0;
+
 async function loadConversations() {
+  // Only the newest request may paint the list: an older response arriving late would show a stale list.
+  const request = ++listRequests;
   const list = await (await api('/api/chat/conversations')).json();
+  if (request !== listRequests) return;
   const nav = $('conversations');
   nav.replaceChildren();
   for (const c of list) {
