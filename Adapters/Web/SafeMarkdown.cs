@@ -53,12 +53,19 @@ public static class SafeMarkdown
             return false;
         }
 
-        if (Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri))
+        // "//host" and "/\host" are another site to a browser; refused below as absolute or scheme-less with a host.
+        url = url.Trim();
+        if (url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal))
+        {
+            return true; // a path on our own site (on Unix, Uri.TryCreate would read "/x" as an absolute file: URI)
+        }
+
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
             return uri.Scheme is "http" or "https" or "mailto";
         }
 
         // Relative links stay within our own site; anything with a scheme-like prefix was refused above.
-        return !url.Contains(':', StringComparison.Ordinal);
+        return !url.Contains(':', StringComparison.Ordinal) && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
     }
 }

@@ -3,6 +3,7 @@ using ChatBot.Adapters.Web;
 using ChatBot.AdminPortal;
 using ChatBot.BotHost.Accounts;
 using ChatBot.BotHost.Health;
+using ChatBot.BotHost.Knowledge;
 using ChatBot.BotHost.Pipeline;
 using ChatBot.BotHost.WebChat;
 using ChatBot.ChatData.Database;
@@ -28,6 +29,7 @@ internal static class ChatBotHostExtensions
         builder.AddChatData();
         builder.AddChannelAdapters();
         builder.AddKnowledgeIngest();
+        builder.AddKnowledgeJobs();
         builder.AddWebChatAdapter();
         builder.AddAdminPortal();
         // Lifecycle services start in this order: migrate, then bootstrap the admin, then everything else.
@@ -52,6 +54,7 @@ internal static class ChatBotHostExtensions
         app.MapRazorPages();
         app.MapWebChatApi();
         app.MapWebChatTurns();
+        app.MapDocumentDownload();
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using ChatBot.ChatData.Audit;
 using ChatBot.ChatData.Conversations;
 using ChatBot.ChatData.Inbox;
+using ChatBot.ChatData.Knowledge;
 using ChatBot.ChatData.Usage;
 using ChatBot.ChatData.Users;
 using Microsoft.EntityFrameworkCore;
@@ -35,6 +36,12 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 
+    public DbSet<Document> Documents => Set<Document>();
+
+    public DbSet<DocumentPrincipal> DocumentPrincipals => Set<DocumentPrincipal>();
+
+    public DbSet<DocumentChunk> DocumentChunks => Set<DocumentChunk>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -47,6 +54,9 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         configurationBuilder.Properties<MessageRole>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<InboxStatus>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<UsageOutcome>().HaveConversion<string>().HaveMaxLength(16);
+        configurationBuilder.Properties<DocumentSource>().HaveConversion<string>().HaveMaxLength(16);
+        configurationBuilder.Properties<DocumentScope>().HaveConversion<string>().HaveMaxLength(16);
+        configurationBuilder.Properties<DocumentStatus>().HaveConversion<string>().HaveMaxLength(16);
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -144,6 +154,40 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             e.Property(x => x.TargetId).HasMaxLength(200);
             e.Property(x => x.IpAddress).HasMaxLength(64);
             e.HasIndex(x => x.At);
+        });
+
+        modelBuilder.Entity<Document>(e =>
+        {
+            e.Property(x => x.Title).HasMaxLength(400);
+            e.Property(x => x.SourceName).HasMaxLength(1000);
+            e.Property(x => x.SourceKey).HasMaxLength(800);
+            e.Property(x => x.Url).HasMaxLength(2000);
+            e.Property(x => x.ContentType).HasMaxLength(200);
+            e.Property(x => x.ContentHash).HasMaxLength(64);
+            e.Property(x => x.BlobName).HasMaxLength(200);
+            e.Property(x => x.ScopeKey).HasMaxLength(400);
+            e.Property(x => x.FailureReason).HasMaxLength(2000);
+            e.Property(x => x.LeaseOwner).HasMaxLength(100);
+            e.Property(x => x.NotifyReference).HasMaxLength(4000);
+            e.HasIndex(x => x.SourceKey).IsUnique();
+            e.HasIndex(x => x.ContentHash);
+            e.HasIndex(x => new { x.Status, x.LeaseUntil });
+            e.HasMany(x => x.Principals).WithOne().HasForeignKey(x => x.DocumentId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DocumentPrincipal>(e =>
+        {
+            e.HasKey(x => new { x.DocumentId, x.Principal });
+            e.Property(x => x.Principal).HasMaxLength(400);
+        });
+
+        modelBuilder.Entity<DocumentChunk>(e =>
+        {
+            e.Property(x => x.Heading).HasMaxLength(1000);
+            e.Property(x => x.Section).HasMaxLength(1000);
+            e.Property(x => x.AccessKeys).HasMaxLength(4000);
+            e.HasIndex(x => new { x.DocumentId, x.Ordinal });
+            e.HasOne<Document>().WithMany().HasForeignKey(x => x.DocumentId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

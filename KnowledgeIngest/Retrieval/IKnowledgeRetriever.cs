@@ -24,6 +24,7 @@ public sealed record RetrievalRequest(
     int Top);
 
 /// <summary>One passage with what a citation needs.</summary>
+/// <param name="Source">The original file name or URL.</param>
 public sealed record RetrievedPassage(
     string DocumentId,
     string Title,
@@ -31,11 +32,18 @@ public sealed record RetrievedPassage(
     double Score,
     string? Url = null,
     int? Page = null,
-    string? Section = null);
+    string? Section = null,
+    string? Source = null);
 
-/// <summary>The retriever until a knowledge index is configured: it finds nothing, and the pipeline says so honestly.</summary>
-internal sealed class EmptyKnowledgeRetriever : IKnowledgeRetriever
+/// <summary>The groups a user belongs to (for documents restricted to groups, such as SharePoint ACLs).</summary>
+public interface IPrincipalGroups
 {
-    public Task<IReadOnlyList<RetrievedPassage>> RetrieveAsync(RetrievalRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<RetrievedPassage>>([]);
+    Task<IReadOnlyList<string>> GroupsOfAsync(string email, CancellationToken cancellationToken);
+}
+
+/// <summary>No directory configured: users belong to no groups, so group-restricted documents are never used.</summary>
+internal sealed class NoPrincipalGroups : IPrincipalGroups
+{
+    public Task<IReadOnlyList<string>> GroupsOfAsync(string email, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([]);
 }

@@ -68,4 +68,17 @@ public sealed class SafeMarkdownTests
         Assert.Contains("<table>", html, StringComparison.Ordinal);
         Assert.Contains("<td>2</td>", html, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("/knowledge/documents/1/content", true)]
+    [InlineData("https://contoso.sharepoint.com/a.docx", true)]
+    [InlineData("docs/page", true)]
+    [InlineData("//evil.example/x", false)]
+    [InlineData("/\\evil.example/x", false)]
+    [InlineData("file:///etc/passwd", false)]
+    [InlineData("javascript:alert(1)", false)]
+    public void IsSafeUrl_AllowsOurOwnPathsAndWebLinks_RefusesOtherHostsWithoutScheme(string url, bool safe)
+    {
+        Assert.Equal(safe, SafeMarkdown.IsSafeUrl(url));
+    }
 }

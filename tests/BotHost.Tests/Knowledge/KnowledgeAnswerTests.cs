@@ -1,0 +1,93 @@
+using System.Net;
+using System.Text;
+using ChatBot.ChatData.Database;
+using ChatBot.ChatData.Knowledge;
+using ChatBot.KnowledgeIngest.Ingestion;
+using ChatBot.TestSupport;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ChatBot.BotHost.Tests.Knowledge;
+
+/// <summary>Documents ingested by the host's own Hangfire workers, then asked about in the web chat (extractive default).</summary>
+public sealed class KnowledgeAnswerTests
+{
+    private const string VpnGuide = """
+        # VPN guide
+
+        ## Installing
+
+        Install the Contoso VPN client from the Software Center, then sign in with your company account.
+
+        ## Troubleshooting
+
+        If the VPN disconnects every few minutes, switch the protocol to IKEv2 in the client settings.
+        """;
+
+    [Fact]
+    public async Task UploadedDocument_IsIndexedByTheJobs_AndQuotedWithACitation()
+    {
+        using var app = new ChatBotAppFactory();
+        var chat = await ChatDriver.SignInNewUserAsync(app);
+        var documentId = await IngestAndWaitAsync(app, "vpn-guide.md", VpnGuide, DocumentScope.Organisation);
+
+        var exchange = await chat.SendAsync("My VPN keeps disconnecting, what should I change?");
+
+        Assert.Contains("switch the protocol to IKEv2", exchange.FinalText, StringComparison.Ordinal);
+        Assert.Contains("[1]", exchange.FinalText, StringComparison.Ordinal);
+        var citation = exchange.Final!.Data.GetProperty("citations")[0];
+        Assert.Equal("VPN guide", citation.GetProperty("title").GetString());
+        Assert.Equal($"/knowledge/documents/{documentId}/content", citation.GetProperty("url").GetString());
+    }
+
+    [Fact]
+    public async Task AnotherUsersRestrictedDocument_IsNeverUsed_ButItsReaderGetsIt()
+    {
+        using var app = new ChatBotAppFactory();
+        var reader = await ChatDriver.SignInNewUserAsync(app, email: "hr.lead@contoso.com");
+        var other = await ChatDriver.SignInNewUserAsync(app, email: "dev@contoso.com");
+        var documentId = await IngestAndWaitAsync(app, "bonus.txt", "The 2027 bonus pool is eleven percent of payroll.", DocumentScope.Restricted, principals: ["user:hr.lead@contoso.com"]);
+
+        var refused = await other.SendAsync("How big is the 2027 bonus pool?");
+        var answered = await reader.SendAsync("How big is the 2027 bonus pool?");
+
+        Assert.DoesNotContain("eleven percent", refused.FinalText, StringComparison.Ordinal);
+        Assert.Equal(0, refused.Final!.Data.GetProperty("citations").GetArrayLength());
+        Assert.Contains("eleven percent", answered.FinalText, StringComparison.Ordinal);
+
+        // The citation's link: the reader downloads the original; anyone else is told it does not exist.
+        var link = new Uri(answered.Final!.Data.GetProperty("citations")[0].GetProperty("url").GetString()!, UriKind.Relative);
+        using var download = await reader.Client.GetAsync(link);
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal("The 2027 bonus pool is eleven percent of payroll.", await download.Content.ReadAsStringAsync());
+        Assert.Equal("attachment", download.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("nosniff", download.Headers.GetValues("X-Content-Type-Options").Single());
+        using var forbidden = await other.Client.GetAsync(link);
+        Assert.Equal(HttpStatusCode.NotFound, forbidden.StatusCode);
+        using var anonymous = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var signedOut = await anonymous.GetAsync(link);
+        Assert.NotEqual(HttpStatusCode.OK, signedOut.StatusCode);
+        Assert.Equal($"/knowledge/documents/{documentId}/content", link.OriginalString);
+    }
+
+    private static async Task<Guid> IngestAndWaitAsync(ChatBotAppFactory app, string fileName, string text, DocumentScope scope, IReadOnlyList<string>? principals = null)
+    {
+        var intake = app.Services.GetRequiredService<DocumentIntake>();
+        using var content = new MemoryStream(Encoding.UTF8.GetBytes(text));
+        var result = await intake.AddAsync(new DocumentUpload(fileName, DocumentSource.Upload, scope, Principals: principals), content, CancellationToken.None);
+        var contexts = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            await using var db = await contexts.CreateDbContextAsync(timeout.Token);
+            var document = await db.Documents.AsNoTracking().SingleAsync(d => d.Id == result.DocumentId, timeout.Token);
+            if (document.Status is DocumentStatus.Ready)
+            {
+                return document.Id;
+            }
+
+            Assert.NotEqual(DocumentStatus.Failed, document.Status);
+            await Task.Delay(50, timeout.Token);
+        }
+    }
+}

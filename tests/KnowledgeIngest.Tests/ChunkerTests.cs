@@ -1,0 +1,71 @@
+using ChatBot.KnowledgeIngest.Chunking;
+using ChatBot.KnowledgeIngest.Extraction;
+using Microsoft.Extensions.Options;
+
+namespace ChatBot.KnowledgeIngest.Tests;
+
+public sealed class ChunkerTests
+{
+    private static TextChunker Chunker(int tokens, int overlap) =>
+        new(Options.Create(new KnowledgeOptions { ChunkTokens = tokens, ChunkOverlapTokens = overlap }));
+
+    private static string Sentence(int i) => $"Sentence number {i} talks about topic {i} in some detail.";
+
+    [Fact]
+    public void ShortSection_IsOneChunk_WithTitleAndSectionAsHeading()
+    {
+        var document = new ExtractedDocument("T", [new ExtractedSection("Travel > Meals", 4, "Meals are reimbursed.")]);
+
+        var chunk = Assert.Single(Chunker(100, 10).Chunk("Handbook", document));
+
+        Assert.Equal("Handbook — Travel > Meals", chunk.Heading);
+        Assert.Equal("Travel > Meals", chunk.Section);
+        Assert.Equal(4, chunk.Page);
+        Assert.Equal("Meals are reimbursed.", chunk.Text);
+    }
+
+    [Fact]
+    public void LongSection_IsCutWithinTheTokenLimit_OnParagraphs_WithOverlap()
+    {
+        var paragraphs = Enumerable.Range(1, 40).Select(Sentence).ToList();
+        var document = new ExtractedDocument(null, [new ExtractedSection(null, null, string.Join("\n\n", paragraphs))]);
+
+        var chunks = Chunker(100, 20).Chunk("Doc", document);
+
+        Assert.True(chunks.Count > 3);
+        Assert.All(chunks, c => Assert.True(c.Tokens <= 100, $"{c.Tokens} tokens"));
+        Assert.All(chunks, c => Assert.Equal(c.Tokens, TextChunker.CountTokens(c.Text)));
+        // Every paragraph survives whole somewhere; consecutive chunks share their boundary paragraph.
+        Assert.All(paragraphs, p => Assert.Contains(chunks, c => c.Text.Contains(p, StringComparison.Ordinal)));
+        for (var i = 1; i < chunks.Count; i++)
+        {
+            var lastOfPrevious = chunks[i - 1].Text.Split("\n\n")[^1];
+            Assert.StartsWith(lastOfPrevious, chunks[i].Text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void GiantParagraph_IsCutOnSentences_AndARunOnWordIsCutOnTokens()
+    {
+        var paragraph = string.Join(" ", Enumerable.Range(1, 30).Select(Sentence));
+        var runOn = string.Concat(Enumerable.Repeat("abcdefgh", 400));
+        var document = new ExtractedDocument(null, [new ExtractedSection(null, null, paragraph + "\n\n" + runOn)]);
+
+        var chunks = Chunker(60, 0).Chunk("Doc", document);
+
+        Assert.All(chunks, c => Assert.True(c.Tokens <= 60, $"{c.Tokens} tokens"));
+        Assert.Contains(chunks, c => c.Text.StartsWith("Sentence number 1 ", StringComparison.Ordinal) && c.Text.EndsWith("detail.", StringComparison.Ordinal));
+        Assert.Equal(runOn, string.Concat(chunks.Where(c => c.Text.StartsWith("abcd", StringComparison.Ordinal)).Select(c => c.Text)));
+    }
+
+    [Fact]
+    public void Sections_AreNeverMixedInOneChunk()
+    {
+        var document = new ExtractedDocument(null, [new ExtractedSection(null, 1, "Page one."), new ExtractedSection(null, 2, "Page two.")]);
+
+        var chunks = Chunker(400, 50).Chunk("Doc", document);
+
+        Assert.Equal([1, 2], chunks.Select(c => c.Page));
+        Assert.Equal(["Page one.", "Page two."], chunks.Select(c => c.Text));
+    }
+}
