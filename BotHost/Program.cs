@@ -1,7 +1,14 @@
 using ChatBot.BotHost.Hosting;
+using Microsoft.Extensions.Logging.Console;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddChatBotHost();
+if (ChatBotCommandLine.VerbOf(args) is not null)
+{
+    // A CLI verb's standard output is its result (search --json is parsed by scripts): logs go to standard error, warnings only.
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+}
 
 var app = builder.Build();
 app.MapChatBotHost();

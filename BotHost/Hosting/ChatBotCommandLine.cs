@@ -1,3 +1,4 @@
+using ChatBot.BotHost.Knowledge;
 using ChatBot.ChatData.Database;
 using Microsoft.Extensions.Options;
 
@@ -11,10 +12,13 @@ internal static class ChatBotCommandLine
 {
     public const int ConfigurationErrorExitCode = 2;
 
+    /// <summary>A verb comes first; everything else (--role web, --Key=value) is configuration.</summary>
+    public static string? VerbOf(string[] args) =>
+        args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=', StringComparison.Ordinal) ? args[0] : null;
+
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
-        // A verb comes first; everything else (--role web, --Key=value) is configuration.
-        var verb = args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=', StringComparison.Ordinal) ? args[0] : null;
+        var verb = VerbOf(args);
         try
         {
             // Validate every options class before the host starts, so a bad key is one line, not a hosting failure dump.
@@ -26,8 +30,14 @@ internal static class ChatBotCommandLine
                     return 0;
                 case "migrate":
                     return await MigrateAsync(app);
+                case "ingest":
+                    await PrepareDatabaseAsync(app);
+                    return await KnowledgeCommands.IngestAsync(app.Services, new CommandArguments(args.Skip(1)), Console.Out, Console.Error, CancellationToken.None);
+                case "search":
+                    await PrepareDatabaseAsync(app);
+                    return await KnowledgeCommands.SearchAsync(app.Services, new CommandArguments(args.Skip(1)), Console.Out, Console.Error, CancellationToken.None);
                 default:
-                    await Console.Error.WriteLineAsync($"Unknown command '{verb}'. Commands: migrate. Without a command the server starts.");
+                    await Console.Error.WriteLineAsync($"Unknown command '{verb}'. Commands: migrate, ingest, search. Without a command the server starts.");
                     return 1;
             }
         }
@@ -45,6 +55,21 @@ internal static class ChatBotCommandLine
         {
             await Console.Error.WriteLineAsync($"Configuration error: {ex.Message}");
             return ConfigurationErrorExitCode;
+        }
+    }
+
+    /// <summary>What the server does at start, for verbs that use the database without starting it.</summary>
+    private static async Task PrepareDatabaseAsync(WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        var database = app.Services.GetRequiredService<ChatDatabase>();
+        if (options.MigratesAtStart)
+        {
+            await database.MigrateAsync(CancellationToken.None);
+        }
+        else if (await database.PendingMigrationsAsync(CancellationToken.None) is > 0 and var pending)
+        {
+            throw new DatabaseNotMigratedException($"The {options.Provider} database has {pending} pending migration(s). Run the 'migrate' command first.");
         }
     }
 
