@@ -45,6 +45,7 @@ public static class KnowledgeIngestServiceCollectionExtensions
             DatabaseProvider.SqlServer => ActivatorUtilities.CreateInstance<SqlServerKnowledgeIndex>(sp),
             _ => ActivatorUtilities.CreateInstance<SqliteKnowledgeIndex>(sp),
         });
+        services.TryAddSingleton<IVectorIndex, InMemoryVectorIndex>();
         services.TryAddSingleton<IPrincipalGroups, NoPrincipalGroups>();
         services.TryAddSingleton<IIngestionNotifier, NoIngestionNotifier>();
         services.AddSingleton(sp => new DocumentLinks(sp.GetRequiredService<IOptions<KnowledgeOptions>>().Value.PublicUrl));

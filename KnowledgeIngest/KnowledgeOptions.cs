@@ -46,8 +46,17 @@ public sealed class KnowledgeOptions
     /// <summary>The share of the question's words (after stop words) a passage must contain to be used.</summary>
     public double MinRelevance { get; set; } = 0.34;
 
+    /// <summary>With embeddings: a passage this close in meaning (cosine) is relevant even without the question's words.</summary>
+    public double MinSimilarity { get; set; } = 0.35;
+
     /// <summary>Candidates fetched from each index before fusion and the relevance cut.</summary>
     public int Candidates { get; set; } = 50;
+
+    /// <summary>
+    /// SQLite: question words found in more than this share of all passages are left out of the full-text query
+    /// (they cost most of its time and add little to the ranking). 1 keeps every word.
+    /// </summary>
+    public double CommonTermShare { get; set; } = 0.05;
 
     /// <summary>BM25 weight of the title/section heading relative to the text.</summary>
     public double HeadingWeight { get; set; } = 2.0;
@@ -109,9 +118,19 @@ internal sealed class KnowledgeOptionsValidator : IValidateOptions<KnowledgeOpti
             errors.Add("Knowledge:MinRelevance must be between 0 and 1.");
         }
 
+        if (o.MinSimilarity < -1 || o.MinSimilarity > 1)
+        {
+            errors.Add("Knowledge:MinSimilarity must be between -1 and 1.");
+        }
+
         if (o.Candidates < 1 || o.Candidates > 1000)
         {
             errors.Add("Knowledge:Candidates must be between 1 and 1000.");
+        }
+
+        if (o.CommonTermShare <= 0 || o.CommonTermShare > 1)
+        {
+            errors.Add("Knowledge:CommonTermShare must be more than 0 and at most 1.");
         }
 
         if (o.HeadingWeight < 0 || o.HeadingWeight > 20)

@@ -32,6 +32,36 @@ internal sealed class ChatClientFactory(IHttpClientFactory httpClients) : IDispo
         }
     }
 
+    /// <summary>The embedding generator of <c>Llm:EmbeddingModel</c>, or null when none is configured.</summary>
+    public IEmbeddingGenerator<string, Embedding<float>>? CreateEmbeddingGenerator(LlmOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.EmbeddingModel))
+        {
+            return null;
+        }
+
+        var http = httpClients.CreateClient(HttpClientName);
+        if (options.EmbeddingEndpoint is null && options.Provider == LlmProvider.AzureOpenAI)
+        {
+            var azureOptions = new AzureOpenAIClientOptions();
+            ConfigurePipeline(azureOptions, http);
+            return new AzureOpenAIClient(new Uri(options.Endpoint!), new ApiKeyCredential(options.ApiKey!), azureOptions)
+                .GetEmbeddingClient(options.EmbeddingModel).AsIEmbeddingGenerator();
+        }
+
+        var openAiOptions = new OpenAIClientOptions();
+        ConfigurePipeline(openAiOptions, http);
+        var endpoint = options.EmbeddingEndpoint ?? options.Endpoint;
+        if (endpoint is not null)
+        {
+            openAiOptions.Endpoint = new Uri(endpoint);
+        }
+
+        return new OpenAIClient(new ApiKeyCredential(options.EmbeddingApiKey ?? options.ApiKey ?? "not-needed"), openAiOptions)
+            .GetEmbeddingClient(options.EmbeddingModel).AsIEmbeddingGenerator();
+    }
+
     private IChatClient Create(ModelEntry entry)
     {
         var http = httpClients.CreateClient(HttpClientName);

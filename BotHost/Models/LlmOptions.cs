@@ -30,7 +30,15 @@ internal sealed class LlmOptions
     /// <summary>The model (or Azure deployment) name when <see cref="Models"/> is empty.</summary>
     public string? Model { get; set; }
 
+    /// <summary>
+    /// The embedding model for hybrid retrieval (for example text-embedding-3-small). Called at <see cref="EmbeddingEndpoint"/>
+    /// when set (any OpenAI-compatible server), else at the OpenAI / Azure OpenAI / compatible endpoint of <see cref="Provider"/>.
+    /// </summary>
     public string? EmbeddingModel { get; set; }
+
+    public string? EmbeddingEndpoint { get; set; }
+
+    public string? EmbeddingApiKey { get; set; }
 
     /// <summary>The model catalog. When empty, one entry is made from Provider/Endpoint/ApiKey/Model.</summary>
     public List<ModelEntryOptions> Models { get; set; } = [];
@@ -108,6 +116,18 @@ internal sealed class LlmOptionsValidator : IValidateOptions<LlmOptions>
         if (!Enum.IsDefined(options.Provider))
         {
             errors.Add("Llm:Provider must be Extractive, OpenAI, AzureOpenAI, Anthropic or OpenAICompatible.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.EmbeddingModel))
+        {
+            if (options.EmbeddingEndpoint is not null)
+            {
+                OptionsUrls.RequireHttpsOrLoopback(errors, "Llm:EmbeddingEndpoint", options.EmbeddingEndpoint);
+            }
+            else if (options.Provider is not (LlmProvider.OpenAI or LlmProvider.AzureOpenAI or LlmProvider.OpenAICompatible))
+            {
+                errors.Add($"Llm:EmbeddingModel needs Llm:EmbeddingEndpoint when Llm:Provider is {options.Provider} (it has no embeddings API).");
+            }
         }
 
         var entries = ModelCatalog.Entries(options);

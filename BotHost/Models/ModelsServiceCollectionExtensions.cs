@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -15,6 +16,8 @@ internal static class ModelsServiceCollectionExtensions
         builder.Services.AddSingleton<TokenCounter>();
         builder.Services.AddSingleton<ChatClientFactory>();
         builder.Services.AddSingleton<ModelRouter>();
+        // Null (no embeddings, BM25 only) unless Llm:EmbeddingModel is set; read when first asked for, after configuration is final.
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<ChatClientFactory>().CreateEmbeddingGenerator(sp.GetRequiredService<IOptions<LlmOptions>>().Value)!);
 
         builder.Services.AddHttpClient(ChatClientFactory.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
             .AddResilienceHandler("llm", (pipeline, context) =>

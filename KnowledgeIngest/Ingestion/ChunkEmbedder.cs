@@ -42,6 +42,18 @@ public sealed class ChunkEmbedder(IEmbeddingGenerator<string, Embedding<float>>?
         return vectors;
     }
 
+    /// <summary>The question's embedding, or null without a model.</summary>
+    public async Task<float[]?> EmbedQueryAsync(string question, CancellationToken cancellationToken)
+    {
+        if (generator is null)
+        {
+            return null;
+        }
+
+        var embeddings = await generator.GenerateAsync([question], cancellationToken: cancellationToken);
+        return embeddings.Count == 1 ? embeddings[0].Vector.ToArray() : null;
+    }
+
     public static byte[] ToBytes(ReadOnlySpan<float> vector) => MemoryMarshal.AsBytes(vector).ToArray();
 
     public static float[] FromBytes(byte[] bytes) => MemoryMarshal.Cast<byte, float>(bytes).ToArray();

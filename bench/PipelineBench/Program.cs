@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Runtime.InteropServices;
+using ChatBot.Bench;
 using ChatBot.TestSupport;
 using ChatBot.TestSupport.Fakes;
 using Microsoft.Data.Sqlite;
@@ -12,15 +13,15 @@ using Microsoft.Data.Sqlite;
 // pipeline conversations=<n> turns_per_s=<x> overhead_p50_ms=<a> overhead_p99_ms=<b> e2e_p99_ms=<c> peak_rss_mb=<d>
 // overhead = (first words at the client − request sent) − the model's own first-token delay.
 
-var scenarios = Arg("--conversations", "1,50,500").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-var turnsPerConversation = int.Parse(Arg("--turns", "4"), CultureInfo.InvariantCulture);
-var firstTokenDelay = TimeSpan.FromMilliseconds(double.Parse(Arg("--first-token-ms", "300"), CultureInfo.InvariantCulture));
-var tokenDelay = TimeSpan.FromMilliseconds(double.Parse(Arg("--token-ms", "20"), CultureInfo.InvariantCulture));
-var postgres = Arg("--postgres", ""); // an admin connection string: each scenario gets a fresh database on that server
+var scenarios = BenchMachine.Arg("--conversations", "1,50,500").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+var turnsPerConversation = int.Parse(BenchMachine.Arg("--turns", "4"), CultureInfo.InvariantCulture);
+var firstTokenDelay = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("--first-token-ms", "300"), CultureInfo.InvariantCulture));
+var tokenDelay = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("--token-ms", "20"), CultureInfo.InvariantCulture));
+var postgres = BenchMachine.Arg("--postgres", ""); // an admin connection string: each scenario gets a fresh database on that server
 const string AdminPassword = "bench-admin-password";
 const string Answer = "The VPN client is in the Software Center. Sign in with your work account and pick the nearest gateway. It reconnects by itself after sleep.";
 
-PrintMachine(postgres.Length > 0 ? "PostgreSQL" : "SQLite (embedded default)");
+BenchMachine.Print(postgres.Length > 0 ? "PostgreSQL" : "SQLite (embedded default)");
 if (postgres.Length > 0)
 {
     Environment.SetEnvironmentVariable(PostgresTestDatabase.EnvironmentVariable, postgres);
@@ -222,18 +223,4 @@ static double PeakRssMb(HostProcess host)
     }
 
     return double.NaN;
-}
-
-static void PrintMachine(string database)
-{
-    var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
-    var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-    Console.WriteLine($"machine: {RuntimeInformation.OSDescription}; {cpu}; {Environment.ProcessorCount} cores; {long.Parse(memory, CultureInfo.InvariantCulture) / 1024 / 1024} GiB; .NET {Environment.Version}; database {database}");
-}
-
-static string Arg(string name, string fallback)
-{
-    var args = Environment.GetCommandLineArgs();
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
 }

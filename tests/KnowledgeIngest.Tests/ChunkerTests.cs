@@ -69,3 +69,18 @@ public sealed class ChunkerTests
         Assert.Equal(["Page one.", "Page two."], chunks.Select(c => c.Text));
     }
 }
+
+public sealed class FusionTests
+{
+    [Fact]
+    public void ReciprocalRankFusion_RewardsAgreement_AndKeepsWhatOnlyOneSideFound()
+    {
+        var lexical = new[] { new Index.ChunkHit(1, 9), new Index.ChunkHit(2, 8), new Index.ChunkHit(3, 7) };
+        var semantic = new[] { new Index.VectorHit(3, 0.9), new Index.VectorHit(4, 0.8), new Index.VectorHit(1, 0.7) };
+
+        var fused = Retrieval.KnowledgeRetriever.Fuse(lexical, semantic);
+
+        Assert.Equal([1L, 3L, 2L, 4L], fused.Select(h => h.ChunkId));
+        Assert.Equal((1.0 / 61) + (1.0 / 63), fused[0].Score, 10);
+    }
+}

@@ -318,6 +318,59 @@ public abstract class KnowledgeIndexTests
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task WithEmbeddings_MeaningFindsWhatWordsMiss_AndStoredVectorsComeFromTheModel()
+    {
+        await using var engine = await EngineAsync(services: s => s.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(new FakeEmbeddings()));
+        await engine.IngestAsync("fleet.txt", "Company automobiles must be returned with a full tank.");
+        await engine.IngestAsync("menu.txt", "The canteen serves lasagne on Mondays.");
+
+        var passages = await engine.AskAsync("Car petrol rules?");
+
+        Assert.Contains("automobiles", Assert.Single(passages).Text, StringComparison.Ordinal);
+        var stored = await engine.QueryAsync(c => c.DocumentChunks.Select(x => x.Embedding).FirstAsync());
+        Assert.Equal(256 * sizeof(float), stored!.Length);
+    }
+
+    [Fact]
+    public async Task WithEmbeddings_RestrictedPassagesAreFilteredBeforeRanking()
+    {
+        await using var engine = await EngineAsync(services: s => s.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(new FakeEmbeddings()));
+        await engine.IngestAsync("fleet.txt", "Company automobiles must be returned with a full tank.", DocumentScope.Restricted, principals: ["user:fleet@contoso.com"]);
+
+        Assert.Empty(await engine.AskAsync("Car petrol rules?", email: "dev@contoso.com"));
+        Assert.Empty(await engine.AskAsync("Car petrol rules?", email: "fleet@contoso.com", shared: true));
+        Assert.NotEmpty(await engine.AskAsync("Car petrol rules?", email: "fleet@contoso.com"));
+    }
+
+    [Fact]
+    public async Task EmbeddingServiceDown_WhenAsking_FallsBackToFullText()
+    {
+        var embeddings = new FakeEmbeddings();
+        await using var engine = await EngineAsync(services: s => s.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(embeddings));
+        await engine.IngestAsync("fleet.txt", "Company automobiles must be returned with a full tank.");
+        embeddings.Broken = true;
+
+        Assert.Empty(await engine.AskAsync("Car petrol rules?"));
+        Assert.Single(await engine.AskAsync("Must automobiles be returned with a full tank?"));
+    }
+
+    private sealed class FakeEmbeddings : IEmbeddingGenerator<string, Embedding<float>>
+    {
+        public bool Broken { get; set; }
+
+        public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+            Broken
+                ? throw new HttpRequestException("embedding service unavailable")
+                : Task.FromResult(new GeneratedEmbeddings<Embedding<float>>(values.Select(v => new Embedding<float>(ChatBot.TestSupport.Fakes.FakeOpenAiServer.Embed(v)))));
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+
     private sealed class FixedGroups(Dictionary<string, string[]> groups) : IPrincipalGroups
     {
         public Task<IReadOnlyList<string>> GroupsOfAsync(string email, CancellationToken cancellationToken) =>

@@ -4,6 +4,7 @@ using ChatBot.ChatData.Database;
 using ChatBot.ChatData.Knowledge;
 using ChatBot.KnowledgeIngest.Ingestion;
 using ChatBot.TestSupport;
+using ChatBot.TestSupport.Fakes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -68,6 +69,26 @@ public sealed class KnowledgeAnswerTests
         using var signedOut = await anonymous.GetAsync(link);
         Assert.NotEqual(HttpStatusCode.OK, signedOut.StatusCode);
         Assert.Equal($"/knowledge/documents/{documentId}/content", link.OriginalString);
+    }
+
+    [Fact]
+    public async Task WithAnEmbeddingModel_PassagesAreEmbeddedOverHttp_AndFoundByMeaning()
+    {
+        await using var model = await FakeOpenAiServer.StartAsync();
+        model.Default = _ => FakeReply.Text("Bring it back with a full tank [1].");
+        using var app = new ChatBotAppFactory()
+            .WithModels(model.Endpoint, ("model-a", 1m, 2m))
+            .With("Llm:EmbeddingModel", "text-embedding-3-small");
+        var chat = await ChatDriver.SignInNewUserAsync(app);
+        await IngestAndWaitAsync(app, "fleet.txt", "Company automobiles must be returned with a full tank.", DocumentScope.Organisation);
+
+        var exchange = await chat.SendAsync("Car petrol rules?"); // not one word in common with the passage
+
+        Assert.Contains(model.EmbeddingRequests, r => r is { Model: "text-embedding-3-small", Inputs: 1 });
+        Assert.True(model.EmbeddingRequests.Count >= 2, "one call for the passage, one for the question");
+        var prompt = string.Join("\n", model.RequestsFor("model-a")[^1].Messages.Select(m => m.Content));
+        Assert.Contains("Company automobiles must be returned with a full tank.", prompt, StringComparison.Ordinal);
+        Assert.Equal("fleet", exchange.Final!.Data.GetProperty("citations")[0].GetProperty("title").GetString());
     }
 
     private static async Task<Guid> IngestAndWaitAsync(ChatBotAppFactory app, string fileName, string text, DocumentScope scope, IReadOnlyList<string>? principals = null)

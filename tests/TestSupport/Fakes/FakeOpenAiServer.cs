@@ -79,6 +79,8 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         app.MapPost("/openai/deployments/{deployment}/chat/completions", server.AzureCompletionsAsync);
         // Anthropic Messages API: its own request shape and SSE events.
         app.MapPost("/v1/messages", server.AnthropicMessagesAsync);
+        // Embeddings: float arrays or base64 float32, as the request's encoding_format asks (the .NET SDK asks for base64).
+        app.MapPost("/v1/embeddings", server.EmbeddingsAsync);
         app.MapFallback(context =>
         {
             Interlocked.Increment(ref server._unexpected);
@@ -100,6 +102,63 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         }
 
         return this;
+    }
+
+    /// <summary>Embedding calls received: (model, number of inputs).</summary>
+    public IReadOnlyList<(string Model, int Inputs)> EmbeddingRequests => [.. _embeddingRequests];
+
+    /// <summary>When set, embedding requests get this status instead (an unavailable embedding service).</summary>
+    public int? EmbeddingStatus { get; set; }
+
+    /// <summary>
+    /// The fake's embedding: 256 dimensions, one per (stably) hashed word, where words of one synonym group share a dimension,
+    /// so "car" and "automobile" are close while sharing no letters. Normalised to length 1.
+    /// </summary>
+    public static float[] Embed(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var vector = new float[256];
+        foreach (var raw in text.ToLowerInvariant().Split((char[])[' ', '.', ',', '?', '!', '\n', ':', ';', '-', '(', ')', '#'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            var word = Synonyms.GetValueOrDefault(raw.TrimEnd('s'), raw.TrimEnd('s'));
+            vector[word.Aggregate(17u, (hash, c) => unchecked((hash * 31) + c)) % 256] += 1;
+        }
+
+        var length = MathF.Sqrt(vector.Sum(v => v * v));
+        return length == 0 ? vector : [.. vector.Select(v => v / length)];
+    }
+
+    private static readonly Dictionary<string, string> Synonyms = new(StringComparer.Ordinal)
+    {
+        ["car"] = "vehicle", ["automobile"] = "vehicle", ["vehicle"] = "vehicle",
+        ["fuel"] = "petrol", ["petrol"] = "petrol", ["gasoline"] = "petrol", ["tank"] = "petrol",
+    };
+
+    private readonly ConcurrentQueue<(string Model, int Inputs)> _embeddingRequests = new();
+
+    private async Task EmbeddingsAsync(HttpContext context)
+    {
+        var body = await JsonNode.ParseAsync(context.Request.Body);
+        var model = body?["model"]?.GetValue<string>() ?? "";
+        var input = body?["input"];
+        var inputs = input is JsonArray array ? array.Select(i => i!.GetValue<string>()).ToList() : [input?.GetValue<string>() ?? ""];
+        _embeddingRequests.Enqueue((model, inputs.Count));
+        if (EmbeddingStatus is int status)
+        {
+            context.Response.StatusCode = status;
+            await context.Response.WriteAsJsonAsync(new { error = new { message = $"fake status {status}", type = "server_error" } });
+            return;
+        }
+
+        var base64 = body?["encoding_format"]?.GetValue<string>() == "base64";
+        var data = inputs.Select((text, index) =>
+        {
+            var vector = Embed(text);
+            object embedding = base64 ? Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan())) : vector;
+            return new { @object = "embedding", index, embedding };
+        }).ToList();
+        var tokens = inputs.Sum(i => i.Length / 4 + 1);
+        await context.Response.WriteAsJsonAsync(new { @object = "list", data, model, usage = new { prompt_tokens = tokens, total_tokens = tokens } });
     }
 
     public IReadOnlyList<FakeRequest> RequestsFor(string model) => [.. _requests.Where(r => string.Equals(r.Model, model, StringComparison.OrdinalIgnoreCase))];

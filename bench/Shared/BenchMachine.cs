@@ -1,0 +1,24 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace ChatBot.Bench;
+
+/// <summary>What every benchmark prints first (the machine it ran on) and how it reads its <c>--name value</c> arguments.</summary>
+internal static class BenchMachine
+{
+    public static void Print(string database)
+    {
+        var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+        var memory = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        Console.WriteLine($"machine: {RuntimeInformation.OSDescription}; {cpu}; {Environment.ProcessorCount} cores; {long.Parse(memory, CultureInfo.InvariantCulture) / 1024 / 1024} GiB; .NET {Environment.Version}; database {database}");
+    }
+
+    public static string Arg(string name, string fallback)
+    {
+        var args = Environment.GetCommandLineArgs();
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+    }
+
+    public static bool Flag(string name) => Environment.GetCommandLineArgs().Contains(name);
+}
