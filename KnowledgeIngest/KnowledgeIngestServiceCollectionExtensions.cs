@@ -45,7 +45,10 @@ public static class KnowledgeIngestServiceCollectionExtensions
             DatabaseProvider.SqlServer => ActivatorUtilities.CreateInstance<SqlServerKnowledgeIndex>(sp),
             _ => ActivatorUtilities.CreateInstance<SqliteKnowledgeIndex>(sp),
         });
-        services.TryAddSingleton<IVectorIndex, InMemoryVectorIndex>();
+        services.AddSingleton<InMemoryVectorIndex>();
+        services.TryAddSingleton<IVectorIndex>(sp => sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+            ? ActivatorUtilities.CreateInstance<PostgresVectorIndex>(sp)
+            : sp.GetRequiredService<InMemoryVectorIndex>());
         services.TryAddSingleton<IPrincipalGroups, NoPrincipalGroups>();
         services.TryAddSingleton<IIngestionNotifier, NoIngestionNotifier>();
         services.AddSingleton(sp => new DocumentLinks(sp.GetRequiredService<IOptions<KnowledgeOptions>>().Value.PublicUrl));

@@ -12,6 +12,9 @@ public sealed record VectorHit(long ChunkId, double Similarity);
 public interface IVectorIndex
 {
     Task<IReadOnlyList<VectorHit>> SearchAsync(float[] query, IReadOnlyCollection<string> accessKeys, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Brings the index up to date with the stored embeddings (after an ingestion wrote new chunks).</summary>
+    Task SyncAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>

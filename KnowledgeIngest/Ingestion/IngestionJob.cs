@@ -24,6 +24,7 @@ public sealed partial class IngestionJob(
     DocumentExtractor extractor,
     TextChunker chunker,
     ChunkEmbedder embedder,
+    IVectorIndex vectors,
     IIngestionScheduler scheduler,
     IIngestionNotifier notifier,
     IOptions<KnowledgeOptions> options,
@@ -51,6 +52,11 @@ public sealed partial class IngestionJob(
             var written = await WriteAsync(documentId, version, chunks.Title, chunks.Chunks, leaseLost.Token);
             if (written)
             {
+                if (chunks.Chunks.Any(c => c.Embedding is not null))
+                {
+                    await SyncVectorsAsync(cancellationToken);
+                }
+
                 var elapsed = clock.GetElapsedTime(started).TotalMilliseconds;
                 Log.Indexed(logger, documentId, version, chunks.Chunks.Count, elapsed);
                 await NotifyAsync(documentId, cancellationToken);
@@ -250,6 +256,19 @@ public sealed partial class IngestionJob(
         scheduler.Enqueue(documentId, version, delay + TimeSpan.FromSeconds(1));
     }
 
+    /// <summary>The vector index catches up (pgvector's column); a failure leaves it to the next ingestion, the document stays ready.</summary>
+    private async Task SyncVectorsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await vectors.SyncAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.VectorSyncFailed(logger, ex);
+        }
+    }
+
     private async Task NotifyAsync(Guid documentId, CancellationToken cancellationToken)
     {
         try
@@ -286,6 +305,9 @@ public sealed partial class IngestionJob(
 
         [LoggerMessage(EventId = 4106, Level = LogLevel.Warning, Message = "Document {DocumentId} v{Version}: lease lost, stopped")]
         public static partial void LeaseLost(ILogger logger, Guid documentId, int version);
+
+        [LoggerMessage(EventId = 4108, Level = LogLevel.Warning, Message = "The vector index could not be brought up to date; the next ingestion retries")]
+        public static partial void VectorSyncFailed(ILogger logger, Exception error);
 
         [LoggerMessage(EventId = 4107, Level = LogLevel.Warning, Message = "Document {DocumentId}: the uploader could not be notified")]
         public static partial void NotifyFailed(ILogger logger, Exception error, Guid documentId);

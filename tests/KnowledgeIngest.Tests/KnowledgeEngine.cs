@@ -39,15 +39,16 @@ internal sealed class KnowledgeEngine : IAsyncDisposable
 
     public string BlobDirectory => Path.Combine(_directory.Path, "blobs");
 
-    public static async Task<KnowledgeEngine> CreateAsync(DatabaseProvider provider, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    public static async Task<KnowledgeEngine> CreateAsync(
+        DatabaseProvider provider, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string? connectionString = null)
     {
         var directory = new TempDirectory();
-        var postgres = provider == DatabaseProvider.Postgres ? await PostgresTestDatabase.CreateAsync() : null;
+        var postgres = provider == DatabaseProvider.Postgres && connectionString is null ? await PostgresTestDatabase.CreateAsync() : null;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = directory.Path, EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Database:Provider"] = provider.ToString(),
-            ["ConnectionStrings:ChatBot"] = postgres?.ConnectionString ?? $"Data Source={directory.File("chatbot.db")}",
+            ["ConnectionStrings:ChatBot"] = connectionString ?? postgres?.ConnectionString ?? $"Data Source={directory.File("chatbot.db")}",
             ["Knowledge:BlobPath"] = "blobs",
             ["Knowledge:RunJobs"] = "false",
         });
