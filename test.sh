@@ -26,8 +26,9 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# 2. Node test helpers (PGlite for the pgvector path), only when their folder exists and is not installed yet.
-if [ -f tests/node/package.json ] && [ ! -d tests/node/node_modules ]; then
+# 2. Node test helpers (PGlite for the pgvector path, Azurite for Azure Blob Storage), when missing or out of date.
+if [ -f tests/node/package.json ] && { [ ! -f tests/node/node_modules/.package-lock.json ] ||
+     [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; }; then
   log "npm ci in tests/node"
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -35,7 +35,12 @@ public static class KnowledgeIngestServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IBlobStore>(sp =>
-            new DiskBlobStore(Path.GetFullPath(Path.Combine(contentRoot, sp.GetRequiredService<IOptions<KnowledgeOptions>>().Value.BlobPath))));
+        {
+            var o = sp.GetRequiredService<IOptions<KnowledgeOptions>>().Value;
+            return string.IsNullOrWhiteSpace(o.AzureBlobConnectionString)
+                ? new DiskBlobStore(Path.GetFullPath(Path.Combine(contentRoot, o.BlobPath)))
+                : new AzureBlobStore(new Azure.Storage.Blobs.BlobContainerClient(o.AzureBlobConnectionString, o.AzureBlobContainer));
+        });
         services.AddSingleton<DocumentExtractor>();
         services.AddSingleton<TextChunker>();
         services.AddSingleton(sp => new ChunkEmbedder(sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>()));

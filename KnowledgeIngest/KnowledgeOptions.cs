@@ -10,6 +10,12 @@ public sealed class KnowledgeOptions
     /// <summary>Where original files are kept (relative to the content root). Ignored when Azure Blob Storage is configured.</summary>
     public string BlobPath { get; set; } = "data/blobs";
 
+    /// <summary>An Azure Storage connection string: originals are kept in Azure Blob Storage instead of on disk.</summary>
+    public string? AzureBlobConnectionString { get; set; }
+
+    /// <summary>The blob container (created when missing).</summary>
+    public string AzureBlobContainer { get; set; } = "chatbot-documents";
+
     public long MaxFileBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>PDF pages or PowerPoint slides.</summary>
@@ -76,6 +82,12 @@ internal sealed class KnowledgeOptionsValidator : IValidateOptions<KnowledgeOpti
         if (string.IsNullOrWhiteSpace(o.BlobPath))
         {
             errors.Add("Knowledge:BlobPath must not be empty.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.AzureBlobConnectionString)
+            && !System.Text.RegularExpressions.Regex.IsMatch(o.AzureBlobContainer ?? "", "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
+        {
+            errors.Add("Knowledge:AzureBlobContainer must be 3-63 lower-case letters, digits and single hyphens.");
         }
 
         if (o.MaxFileBytes <= 0 || o.MaxPages <= 0 || o.MaxArchiveEntries <= 0 || o.MaxExpandedBytes <= 0 || o.MaxExtractedChars <= 0)

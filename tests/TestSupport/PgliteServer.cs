@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace ChatBot.TestSupport;
 
@@ -29,7 +27,7 @@ public sealed class PgliteServer : IAsyncDisposable
             throw new InvalidOperationException("tests/node has no node_modules: run the tests with ./test.sh, which runs npm ci there.");
         }
 
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var info = new ProcessStartInfo("node") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(script);
         info.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -61,12 +59,5 @@ public sealed class PgliteServer : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

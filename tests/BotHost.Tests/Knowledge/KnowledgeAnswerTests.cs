@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using ChatBot.Adapters.Turns;
 using ChatBot.ChatData.Database;
 using ChatBot.ChatData.Knowledge;
 using ChatBot.KnowledgeIngest.Ingestion;
@@ -89,6 +90,49 @@ public sealed class KnowledgeAnswerTests
         var prompt = string.Join("\n", model.RequestsFor("model-a")[^1].Messages.Select(m => m.Content));
         Assert.Contains("Company automobiles must be returned with a full tank.", prompt, StringComparison.Ordinal);
         Assert.Equal("fleet", exchange.Final!.Data.GetProperty("citations")[0].GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task ChatUploads_TheUploaderIsToldInTheirConversation_HowIndexingEnded()
+    {
+        var notices = new RecordingNotices();
+        using var app = new ChatBotAppFactory().WithServices(s => s.AddSingleton<INoticeChannel>(notices));
+        var intake = app.Services.GetRequiredService<DocumentIntake>();
+        var conversation = Guid.NewGuid().ToString();
+        var address = NoticeAddress.Format(ChannelKind.Teams, "reply-address-1");
+
+        using (var good = new MemoryStream(Encoding.UTF8.GetBytes(VpnGuide)))
+        {
+            await intake.IngestFromChatAsync(good, new DocumentUpload("vpn-guide.md", DocumentSource.Chat, DocumentScope.Conversation, conversation, NotifyReference: address), CancellationToken.None);
+        }
+
+        using (var bad = new MemoryStream(Encoding.UTF8.GetBytes("not a pdf at all")))
+        {
+            await intake.IngestFromChatAsync(bad, new DocumentUpload("scan.pdf", DocumentSource.Chat, DocumentScope.Conversation, conversation, NotifyReference: address), CancellationToken.None);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (notices.Sent.Count < 2)
+        {
+            await Task.Delay(50, timeout.Token);
+        }
+
+        Assert.All(notices.Sent, n => Assert.Equal("reply-address-1", n.Address));
+        Assert.Contains(notices.Sent, n => n.Text == "“VPN guide” is in the knowledge base now (2 passages). Ask me about it.");
+        Assert.Contains(notices.Sent, n => n.Text.StartsWith("“scan” could not be added to the knowledge base: The file is damaged", StringComparison.Ordinal));
+    }
+
+    private sealed class RecordingNotices : INoticeChannel
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(string Address, string Text)> Sent { get; } = new();
+
+        public ChannelKind Channel => ChannelKind.Teams;
+
+        public Task SendNoticeAsync(string replyAddress, string text, CancellationToken cancellationToken)
+        {
+            Sent.Enqueue((replyAddress, text));
+            return Task.CompletedTask;
+        }
     }
 
     private static async Task<Guid> IngestAndWaitAsync(ChatBotAppFactory app, string fileName, string text, DocumentScope scope, IReadOnlyList<string>? principals = null)

@@ -1,0 +1,40 @@
+using ChatBot.Adapters.Turns;
+using ChatBot.ChatData.Knowledge;
+using ChatBot.KnowledgeIngest.Ingestion;
+
+namespace ChatBot.BotHost.Knowledge;
+
+/// <summary>
+/// Tells the person who dropped a file into a chat how its indexing ended, in the conversation it came from
+/// (the document's <see cref="Document.NotifyReference"/>, made with <see cref="NoticeAddress"/>).
+/// </summary>
+internal sealed partial class ChannelIngestionNotifier(IEnumerable<INoticeChannel> channels, ILogger<ChannelIngestionNotifier> logger) : IIngestionNotifier
+{
+    public async Task DocumentFinishedAsync(Document document, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        if (!NoticeAddress.TryParse(document.NotifyReference, out var kind, out var address))
+        {
+            return;
+        }
+
+        var channel = channels.FirstOrDefault(c => c.Channel == kind);
+        if (channel is null)
+        {
+            Log.NoChannel(logger, document.Id, kind);
+            return;
+        }
+
+        await channel.SendNoticeAsync(address, Text(document), cancellationToken);
+    }
+
+    internal static string Text(Document document) => document.Status == DocumentStatus.Ready
+        ? $"“{document.Title}” is in the knowledge base now ({document.ChunkCount} passages). Ask me about it."
+        : $"“{document.Title}” could not be added to the knowledge base: {document.FailureReason}";
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4601, Level = LogLevel.Warning, Message = "Document {DocumentId}: no {Channel} adapter can send the indexing notice")]
+        public static partial void NoChannel(ILogger logger, Guid documentId, ChannelKind channel);
+    }
+}
