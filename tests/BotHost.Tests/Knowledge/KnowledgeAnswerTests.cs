@@ -43,6 +43,26 @@ public sealed class KnowledgeAnswerTests
     }
 
     [Fact]
+    public async Task OnPostgres_JobsRunFromHangfiresPostgresStorage()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        using var app = new ChatBotAppFactory()
+            .With("Database:Provider", "Postgres")
+            .With("Database:AutoMigrate", "true")
+            .With("ConnectionStrings:ChatBot", database.ConnectionString);
+        var chat = await ChatDriver.SignInNewUserAsync(app);
+        await IngestAndWaitAsync(app, "vpn-guide.md", VpnGuide, DocumentScope.Organisation);
+
+        var exchange = await chat.SendAsync("How do I install the VPN client?");
+
+        Assert.Contains("Software Center", exchange.FinalText, StringComparison.Ordinal);
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var jobs = new Npgsql.NpgsqlCommand("SELECT count(*) FROM hangfire.job WHERE statename = 'Succeeded'", connection);
+        Assert.True((long)(await jobs.ExecuteScalarAsync())! >= 1);
+    }
+
+    [Fact]
     public async Task AnotherUsersRestrictedDocument_IsNeverUsed_ButItsReaderGetsIt()
     {
         using var app = new ChatBotAppFactory();
