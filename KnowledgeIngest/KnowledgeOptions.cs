@@ -65,7 +65,7 @@ public sealed class KnowledgeOptions
     public double CommonTermShare { get; set; } = 0.05;
 
     /// <summary>BM25 weight of the title/section heading relative to the text.</summary>
-    public double HeadingWeight { get; set; } = 2.0;
+    public double HeadingWeight { get; set; } = 1.5;
 
     /// <summary>
     /// The host's public address (https://bot.contoso.com), so citations of uploaded files posted to Teams or Slack link
