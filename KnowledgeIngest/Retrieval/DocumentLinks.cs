@@ -1,5 +1,3 @@
-using ChatBot.ChatData.Knowledge;
-
 namespace ChatBot.KnowledgeIngest.Retrieval;
 
 /// <summary>
@@ -10,7 +8,7 @@ public sealed class DocumentLinks(string? publicBaseUrl)
 {
     public const string DownloadRoute = "/knowledge/documents/{id:guid}/content";
 
-    public string? For(Guid documentId, DocumentSource source, string? url)
+    public string? For(Guid documentId, string? url)
     {
         if (!string.IsNullOrEmpty(url))
         {

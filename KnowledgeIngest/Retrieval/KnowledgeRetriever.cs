@@ -54,7 +54,7 @@ internal sealed partial class KnowledgeRetriever(
             .Where(c => ids.Contains(c.Id))
             .Join(context.Documents, c => c.DocumentId, d => d.Id, (c, d) => new
             {
-                c.Id, c.Heading, c.Text, c.Section, c.Page, d.Title, d.SourceName, d.Url, d.Source, DocumentId = d.Id,
+                c.Id, c.Heading, c.Text, c.Section, c.Page, d.Title, d.SourceName, d.Url, DocumentId = d.Id,
             })
             .ToDictionaryAsync(r => r.Id, cancellationToken);
 
@@ -84,7 +84,7 @@ internal sealed partial class KnowledgeRetriever(
                 row.Title,
                 row.Text,
                 hit.Score,
-                links.For(row.DocumentId, row.Source, row.Url),
+                links.For(row.DocumentId, row.Url),
                 row.Page,
                 row.Section,
                 row.SourceName));
