@@ -55,6 +55,7 @@ internal static class ChatBotHostExtensions
         app.MapWebChatApi();
         app.MapWebChatTurns();
         app.MapDocumentDownload();
+        app.MapWebChatUploads();
         return app;
     }
 }

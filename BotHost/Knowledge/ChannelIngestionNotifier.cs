@@ -29,7 +29,7 @@ internal sealed partial class ChannelIngestionNotifier(IEnumerable<INoticeChanne
     }
 
     internal static string Text(Document document) => document.Status == DocumentStatus.Ready
-        ? $"“{document.Title}” is in the knowledge base now ({document.ChunkCount} passages). Ask me about it."
+        ? $"“{document.Title}” is in the knowledge base now ({document.ChunkCount} passage{(document.ChunkCount == 1 ? "" : "s")}). Ask me about it."
         : $"“{document.Title}” could not be added to the knowledge base: {document.FailureReason}";
 
     private static partial class Log

@@ -87,7 +87,7 @@ internal static class KnowledgeCommands
             {
                 line = document.Status switch
                 {
-                    DocumentStatus.Ready => $"{(outcome == "unchanged" ? "unchanged" : "indexed")} ({document.ChunkCount} passages) {document.Id}",
+                    DocumentStatus.Ready => $"{(outcome == "unchanged" ? "unchanged" : "indexed")} ({document.ChunkCount} passage{(document.ChunkCount == 1 ? "" : "s")}) {document.Id}",
                     DocumentStatus.Failed => "failed: " + document.FailureReason,
                     _ => "still " + document.Status.ToString().ToLowerInvariant() + " (a server will finish it)",
                 };

@@ -66,7 +66,15 @@ public sealed class DocumentExtractor(IOptions<KnowledgeOptions> options)
         }
         catch (Exception ex) when (ex is not ExtractionException and not OperationCanceledException and not OutOfMemoryException)
         {
-            throw new ExtractionException($"The file is damaged or not a valid {format} file ({ex.GetType().Name}).", ex);
+            var name = format switch
+            {
+                DocumentFormat.Pdf => "PDF",
+                DocumentFormat.Word => "Word (.docx)",
+                DocumentFormat.PowerPoint => "PowerPoint (.pptx)",
+                DocumentFormat.Excel => "Excel (.xlsx)",
+                _ => format.ToString(),
+            };
+            throw new ExtractionException($"The file is damaged or is not a valid {name} file.", ex);
         }
     }
 }

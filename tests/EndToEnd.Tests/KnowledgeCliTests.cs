@@ -28,7 +28,7 @@ public sealed class KnowledgeCliTests : IDisposable
         var (ingestExit, ingestOut, ingestErr) = await RunAsync("ingest", docs);
 
         Assert.Equal(1, ingestExit); // one file failed
-        Assert.Contains("travel.md: indexed (1 passages)", ingestOut, StringComparison.Ordinal);
+        Assert.Contains("travel.md: indexed (1 passage)", ingestOut, StringComparison.Ordinal);
         Assert.Contains("canteen.txt: indexed", ingestOut, StringComparison.Ordinal);
         Assert.Contains("broken.pdf: failed: The file is damaged", ingestOut, StringComparison.Ordinal);
         Assert.Contains("tool.exe (not a supported type)", ingestOut, StringComparison.Ordinal);

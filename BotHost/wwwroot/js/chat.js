@@ -345,7 +345,46 @@ function startNewChat() {
   $('input').focus();
 }
 
+// A file attached here becomes a document of this conversation; its status is polled until it is indexed or failed.
+async function attach(file) {
+  if (!state.conversationId) startNewChat();
+  $('empty')?.remove();
+  const note = element('div', 'msg notice upload', `Adding “${file.name}” to this conversation…`);
+  $('messages').append(note);
+  scrollDown();
+  const form = new FormData();
+  form.append('file', file);
+  try {
+    const response = await fetch(`/api/chat/conversations/${state.conversationId}/documents`, {
+      method: 'POST', credentials: 'same-origin', headers: { 'X-ChatBot-Upload': '1', Accept: 'application/json' }, body: form,
+    });
+    let view = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(view.detail || `The file was not accepted (${response.status}).`);
+    while (view.status === 'pending' || view.status === 'processing') {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      view = await (await api(`/api/chat/documents/${view.documentId}`)).json();
+    }
+    if (view.status === 'ready') {
+      note.textContent = `“${view.title}” is ready (${view.chunkCount} passage${view.chunkCount === 1 ? '' : 's'}). Ask me about it.`;
+      note.classList.add('ready');
+    } else {
+      throw new Error(view.failureReason || 'It could not be indexed.');
+    }
+  } catch (error) {
+    note.textContent = `“${file.name}” could not be added: ${error.message}`;
+    note.classList.add('error');
+  }
+  $('delete-chat').hidden = false;
+  loadConversations();
+}
+
 function wireComposer() {
+  $('attach').addEventListener('click', () => $('file').click());
+  $('file').addEventListener('change', () => {
+    const file = $('file').files[0];
+    $('file').value = '';
+    if (file) attach(file);
+  });
   const input = $('input');
   const submit = () => { const text = input.value; input.value = ''; input.style.height = ''; send(text); };
   $('composer').addEventListener('submit', (e) => { e.preventDefault(); submit(); });
