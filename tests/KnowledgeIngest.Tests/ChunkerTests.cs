@@ -84,3 +84,24 @@ public sealed class FusionTests
         Assert.Equal((1.0 / 61) + (1.0 / 63), fused[0].Score, 10);
     }
 }
+
+public sealed class Bm25RerankerTests
+{
+    [Fact]
+    public void RareWordsWeighMoreThanCommonOnes_HeadingHitsCountDouble_StemsMatchInflections()
+    {
+        // 1000 passages: "garage" is in 10, "level" in 400.
+        var reranker = new Index.Bm25Reranker([("garage", 10), ("level", 400)], rows: 1000, averageLength: 60, headingWeight: 2);
+
+        var rare = reranker.Score("Parking", "Visitors use the garage by the gate.");
+        var common = reranker.Score("Parking", "Visitors use level two by the gate.");
+        var inHeading = reranker.Score("Garage", "Visitors use the north entrance gate.");
+        var inflected = reranker.Score("Parking", "Visitors use the garages by the gate.");
+        var none = reranker.Score("Parking", "Visitors use the north entrance gate.");
+
+        Assert.True(rare > common, $"{rare} > {common}");
+        Assert.True(inHeading > rare, $"{inHeading} > {rare}");
+        Assert.True(inflected > 0);
+        Assert.Equal(0, none);
+    }
+}
