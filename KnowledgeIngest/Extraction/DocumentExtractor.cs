@@ -6,8 +6,10 @@ namespace ChatBot.KnowledgeIngest.Extraction;
 /// Reads a file into sections with one extractor per format, under the configured limits and a time limit.
 /// A file that cannot be read fails with an <see cref="ExtractionException"/> whose message says why.
 /// </summary>
-public sealed class DocumentExtractor(IOptions<KnowledgeOptions> options)
+public sealed class DocumentExtractor(IOptions<KnowledgeOptions> options, TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     public async Task<ExtractedDocument> ExtractAsync(Stream content, string fileName, string? contentType, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(content);
@@ -27,9 +29,11 @@ public sealed class DocumentExtractor(IOptions<KnowledgeOptions> options)
         }
 
         bytes.Position = 0;
-        var limits = ExtractionLimits.From(o);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(o.ExtractionTimeout);
+        // The parsers check the clock between paragraphs; the timer is the backstop for a parser stuck inside one.
+        var started = _clock.GetTimestamp();
+        var limits = ExtractionLimits.From(o, () => _clock.GetElapsedTime(started) > o.ExtractionTimeout);
+        using var timer = new CancellationTokenSource(o.ExtractionTimeout, _clock);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         var work = Task.Run(() => Extract(format, bytes, limits, timeout.Token), timeout.Token);
         try
         {

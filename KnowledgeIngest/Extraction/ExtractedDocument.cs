@@ -28,9 +28,11 @@ public sealed class ExtractionException : Exception
 }
 
 /// <summary>The limits one extraction runs under (from <see cref="KnowledgeOptions"/>).</summary>
-public sealed record ExtractionLimits(int MaxPages, int MaxArchiveEntries, long MaxExpandedBytes, int MaxExtractedChars)
+/// <param name="Expired">Whether the extraction has run past its time limit; checked between paragraphs.</param>
+public sealed record ExtractionLimits(int MaxPages, int MaxArchiveEntries, long MaxExpandedBytes, int MaxExtractedChars, Func<bool>? Expired = null)
 {
-    public static ExtractionLimits From(KnowledgeOptions o) => new(o.MaxPages, o.MaxArchiveEntries, o.MaxExpandedBytes, o.MaxExtractedChars);
+    public static ExtractionLimits From(KnowledgeOptions o, Func<bool>? expired = null) =>
+        new(o.MaxPages, o.MaxArchiveEntries, o.MaxExpandedBytes, o.MaxExtractedChars, expired);
 }
 
 /// <summary>
@@ -82,6 +84,11 @@ internal sealed class SectionWriter(ExtractionLimits limits)
         if (text.Length == 0)
         {
             return;
+        }
+
+        if (limits.Expired?.Invoke() == true)
+        {
+            throw new OperationCanceledException("The extraction ran past its time limit.");
         }
 
         _characters += text.Length;
