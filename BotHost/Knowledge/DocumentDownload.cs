@@ -3,6 +3,7 @@ using ChatBot.ChatData.Database;
 using ChatBot.ChatData.Knowledge;
 using ChatBot.ChatData.Users;
 using ChatBot.KnowledgeIngest.Documents;
+using ChatBot.KnowledgeIngest.Index;
 using ChatBot.KnowledgeIngest.Retrieval;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
@@ -69,14 +70,9 @@ internal static class DocumentDownload
                     m => m.UserId == user.Id && (m.Conversation!.ExternalId == channel || m.Conversation.ExternalId.StartsWith(prefix)),
                     cancellationToken);
             case DocumentScope.Restricted when user.Email is { } email:
-                var principals = document.Principals.Select(p => p.Principal).ToHashSet(StringComparer.OrdinalIgnoreCase);
-                if (principals.Contains("user:" + email))
-                {
-                    return true;
-                }
-
-                var memberOf = await groups.GroupsOfAsync(email, cancellationToken);
-                return memberOf.Any(g => principals.Contains("group:" + g));
+                // The same access keys the index matches on, so the two can never disagree.
+                var readerKeys = (await groups.GroupsOfAsync(email, cancellationToken)).Select(AccessKeys.Group).Append(AccessKeys.User(email));
+                return AccessKeys.ForDocument(document).Intersect(readerKeys, StringComparer.Ordinal).Any();
             default:
                 return false;
         }

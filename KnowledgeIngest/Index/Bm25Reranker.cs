@@ -16,7 +16,7 @@ internal sealed class Bm25Reranker
 
     public Bm25Reranker(IReadOnlyList<(string Word, long Count)> words, long rows, double averageLength, double headingWeight)
     {
-        _words = [.. words.Select(w => (Stem(w.Word), Math.Max(1e-6, Math.Log((rows - w.Count + 0.5) / (w.Count + 0.5)))))];
+        _words = [.. words.Select(w => (QueryTerms.Stem(w.Word), Math.Max(1e-6, Math.Log((rows - w.Count + 0.5) / (w.Count + 0.5)))))];
         _averageLength = Math.Max(1, averageLength);
         _headingWeight = headingWeight;
     }
@@ -38,8 +38,6 @@ internal sealed class Bm25Reranker
 
         return score;
     }
-
-    internal static string Stem(string word) => word.Length <= 4 ? word : word[..Math.Max(4, word.Length - 3)];
 
     private static int Count(List<string> words, string stem)
     {

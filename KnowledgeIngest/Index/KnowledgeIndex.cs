@@ -64,7 +64,7 @@ internal abstract class SqlKnowledgeIndex(IDbContextFactory<ChatDbContext> conte
 
     protected abstract void Prepare(DbCommand command, IReadOnlyList<string> words, IReadOnlyCollection<string> accessKeys, int limit);
 
-    protected static void Add(DbCommand command, string name, object value)
+    internal static void Add(DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
@@ -90,7 +90,7 @@ internal sealed class SqliteKnowledgeIndex(IDbContextFactory<ChatDbContext> cont
     private static readonly long CacheMilliseconds = (long)TimeSpan.FromMinutes(5).TotalMilliseconds;
 
     private readonly ConcurrentDictionary<string, (long Count, long At)> _frequencies = new(StringComparer.Ordinal);
-    private (long Count, double AverageLength, long At)? _rows;
+    private RowStatistics? _rows; // a reference, swapped whole: readers never see half an update
 
     protected override async Task<IReadOnlyList<ChunkHit>> SearchAsync(DbConnection connection, QueryTerms terms, IReadOnlyCollection<string> accessKeys, int limit, CancellationToken cancellationToken)
     {
@@ -187,8 +187,9 @@ internal sealed class SqliteKnowledgeIndex(IDbContextFactory<ChatDbContext> cont
         command.CommandText = """SELECT count(*), coalesce(avg(length("Heading") + length("Text")), 1) FROM "DocumentChunks" """;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        _rows = (reader.GetInt64(0), reader.GetDouble(1), now);
-        return (_rows.Value.Count, _rows.Value.AverageLength);
+        var rows = new RowStatistics(reader.GetInt64(0), reader.GetDouble(1), now);
+        _rows = rows;
+        return (rows.Count, rows.AverageLength);
     }
 
     /// <summary>How many passages contain the word (after FTS5's stemming), from the cache when it is recent.</summary>
@@ -212,6 +213,8 @@ internal sealed class SqliteKnowledgeIndex(IDbContextFactory<ChatDbContext> cont
         _frequencies[word] = (count, now);
         return count;
     }
+
+    private sealed record RowStatistics(long Count, double AverageLength, long At);
 }
 
 /// <summary>PostgreSQL full-text search: the stored weighted tsvector, ts_rank, and the access keys as an array overlap.</summary>

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using ChatBot.ChatData.Database;
+using ChatBot.KnowledgeIngest.Ingestion;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -48,9 +48,9 @@ internal sealed partial class PostgresVectorIndex(
                 ORDER BY "EmbeddingVector"::vector({query.Length}) <=> @query::vector({query.Length})
                 LIMIT @limit
                 """;
-            Add(command, "@query", ToText(query));
-            Add(command, "@keys", accessKeys.ToArray());
-            Add(command, "@limit", limit);
+            SqlKnowledgeIndex.Add(command, "@query", ToText(query));
+            SqlKnowledgeIndex.Add(command, "@keys", accessKeys.ToArray());
+            SqlKnowledgeIndex.Add(command, "@limit", limit);
             var hits = new List<VectorHit>(limit);
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
@@ -98,8 +98,8 @@ internal sealed partial class PostgresVectorIndex(
                 {
                     await using var command = connection.CreateCommand();
                     command.CommandText = """UPDATE "DocumentChunks" SET "EmbeddingVector" = @vector::vector WHERE "Id" = @id""";
-                    Add(command, "@vector", ToText(MemoryMarshal.Cast<byte, float>(row.Embedding).ToArray()));
-                    Add(command, "@id", row.Id);
+                    SqlKnowledgeIndex.Add(command, "@vector", ToText(ChunkEmbedder.FromBytes(row.Embedding!)));
+                    SqlKnowledgeIndex.Add(command, "@id", row.Id);
                     await command.ExecuteNonQueryAsync(cancellationToken);
                 }
             }
@@ -201,13 +201,6 @@ internal sealed partial class PostgresVectorIndex(
     private static string ToText(float[] vector) =>
         "[" + string.Join(',', vector.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
 
-    private static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
 
     private static partial class Log
     {

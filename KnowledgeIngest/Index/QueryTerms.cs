@@ -64,7 +64,7 @@ public sealed class QueryTerms
         var found = 0;
         foreach (var word in Words)
         {
-            var stem = word.Length <= 4 ? word : word[..Math.Max(4, word.Length - 3)];
+            var stem = Stem(word);
             if (folded.Contains(stem, StringComparison.Ordinal))
             {
                 found++;
@@ -73,6 +73,9 @@ public sealed class QueryTerms
 
         return (double)found / Words.Count;
     }
+
+    /// <summary>A prefix that stands in for the word's stem ("policies" → "poli", "increased" → "increa").</summary>
+    internal static string Stem(string word) => word.Length <= 4 ? word : word[..Math.Max(4, word.Length - 3)];
 
     private static IEnumerable<string> SplitWords(string text)
     {

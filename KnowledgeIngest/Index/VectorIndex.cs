@@ -1,6 +1,6 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using ChatBot.ChatData.Database;
+using ChatBot.KnowledgeIngest.Ingestion;
 using Microsoft.EntityFrameworkCore;
 
 namespace ChatBot.KnowledgeIngest.Index;
@@ -84,7 +84,7 @@ internal sealed class InMemoryVectorIndex(IDbContextFactory<ChatDbContext> conte
                 .Where(c => c.Embedding != null)
                 .Select(c => new { c.Id, c.AccessKeys, c.Embedding })
                 .ToListAsync(cancellationToken);
-            var entries = rows.Select(r => new Entry(r.Id, r.AccessKeys.Split(' ', StringSplitOptions.RemoveEmptyEntries), Normalize(MemoryMarshal.Cast<byte, float>(r.Embedding).ToArray()))).ToArray();
+            var entries = rows.Select(r => new Entry(r.Id, r.AccessKeys.Split(' ', StringSplitOptions.RemoveEmptyEntries), Normalize(ChunkEmbedder.FromBytes(r.Embedding!)))).ToArray();
             _snapshot = new Snapshot(count, max, entries);
             return _snapshot;
         }
