@@ -29,6 +29,7 @@ internal static class AccountsServiceCollectionExtensions
                 o.Events.OnRedirectToAccessDenied = ctx => ApiOrRedirect(ctx, StatusCodes.Status403Forbidden);
             });
         builder.Services.AddAuthorization();
+        builder.AddEntraSignIn();
         return builder;
     }
 

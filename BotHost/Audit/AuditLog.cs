@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace ChatBot.BotHost.Audit;
 
 /// <summary>Writes audit entries: who did what to what. Details never hold secrets or message text.</summary>
-internal sealed class AuditLog(IDbContextFactory<ChatDbContext> contexts, TimeProvider clock)
+public sealed class AuditLog(IDbContextFactory<ChatDbContext> contexts, TimeProvider clock)
 {
     public async Task WriteAsync(
         string actor,

@@ -52,6 +52,7 @@ internal static class ChatBotHostExtensions
         app.UseMustChangePassword();
         app.MapHealth();
         app.MapRazorPages();
+        app.MapEntraSignIn();
         app.MapWebChatApi();
         app.MapWebChatTurns();
         app.MapDocumentDownload();
