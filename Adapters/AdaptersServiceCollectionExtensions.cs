@@ -16,6 +16,7 @@ public static class AdaptersServiceCollectionExtensions
         builder.Services.AddSingleton<IValidateOptions<TeamsOptions>, TeamsOptionsValidator>();
         builder.Services.AddOptions<SlackOptions>().BindConfiguration(SlackOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SlackOptions>, SlackOptionsValidator>();
+        builder.AddTeamsAdapter();
         return builder;
     }
 }

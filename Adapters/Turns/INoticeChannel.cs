@@ -16,6 +16,13 @@ public static class NoticeAddress
 {
     public static string Format(ChannelKind channel, string replyAddress) => $"{channel}|{replyAddress}";
 
+    /// <summary>The address of a turn's conversation: its reply address as JSON, which each notice channel reads back.</summary>
+    public static string ForTurn(InboundTurn turn)
+    {
+        ArgumentNullException.ThrowIfNull(turn);
+        return Format(turn.Channel, System.Text.Json.JsonSerializer.Serialize(turn.ReplyAddress));
+    }
+
     public static bool TryParse(string? value, out ChannelKind channel, out string replyAddress)
     {
         replyAddress = "";

@@ -19,6 +19,9 @@ public interface IReplyWriter : IAsyncDisposable
 
     /// <summary>Something went wrong; <paramref name="userMessage"/> is safe to show (never a stack trace).</summary>
     Task FailAsync(string userMessage, CancellationToken cancellationToken);
+
+    /// <summary>Fires when the user stopped the answer in the channel (Teams' Stop button): stop generating.</summary>
+    CancellationToken UserStopped => CancellationToken.None;
 }
 
 /// <summary>Opens the reply writer of one turn. One implementation per channel, chosen by <see cref="Channel"/>.</summary>

@@ -1,4 +1,5 @@
 using ChatBot.Adapters;
+using ChatBot.Adapters.Teams;
 using ChatBot.Adapters.Web;
 using ChatBot.AdminPortal;
 using ChatBot.BotHost.Accounts;
@@ -57,6 +58,7 @@ internal static class ChatBotHostExtensions
         app.MapWebChatTurns();
         app.MapDocumentDownload();
         app.MapWebChatUploads();
+        app.MapTeams();
         return app;
     }
 }

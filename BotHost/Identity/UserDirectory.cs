@@ -17,7 +17,10 @@ internal sealed partial class UserDirectory(
 {
     private static readonly TimeSpan LastSeenResolution = TimeSpan.FromMinutes(5);
 
-    public async Task<User> ResolveAsync(ChannelKind channelKind, string tenantId, UserReference reference, CancellationToken cancellationToken)
+    /// <param name="describe">
+    /// Asks the channel for what the turn did not carry (a Teams user's email), only when the identity is new and has no email.
+    /// </param>
+    public async Task<User> ResolveAsync(ChannelKind channelKind, string tenantId, UserReference reference, CancellationToken cancellationToken, Func<CancellationToken, Task<UserReference?>>? describe = null)
     {
         ArgumentNullException.ThrowIfNull(reference);
         var channel = (Channel)channelKind;
@@ -32,6 +35,12 @@ internal sealed partial class UserDirectory(
             {
                 await RefreshAsync(db, identity, known, reference, now, cancellationToken);
                 return known;
+            }
+
+            if (reference.Email is null && describe is not null)
+            {
+                reference = await DescribeAsync(describe, reference, cancellationToken);
+                describe = null;
             }
 
             var email = User.Normalize(reference.Email);
@@ -81,6 +90,20 @@ internal sealed partial class UserDirectory(
         }
     }
 
+    private async Task<UserReference> DescribeAsync(Func<CancellationToken, Task<UserReference?>> describe, UserReference reference, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await describe(cancellationToken) is { } described && described.Id == reference.Id ? described : reference;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // Without the email the person is still served; their identities just stay unlinked for now.
+            Log.DescribeFailed(logger, ex.GetType().Name);
+            return reference;
+        }
+    }
+
     private static async Task RefreshAsync(ChatDbContext db, ChannelIdentity identity, User user, UserReference reference, DateTime now, CancellationToken cancellationToken)
     {
         var changed = false;
@@ -109,5 +132,8 @@ internal sealed partial class UserDirectory(
 
         [LoggerMessage(EventId = 301, Level = LogLevel.Information, Message = "Linked a {Channel} identity to user {UserId} by email")]
         public static partial void IdentityLinked(ILogger logger, Guid userId, Channel channel);
+
+        [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Could not ask the channel about a new user ({Error}); continuing without their email")]
+        public static partial void DescribeFailed(ILogger logger, string error);
     }
 }

@@ -116,7 +116,16 @@ internal sealed partial class InboxDispatcher(
         {
             if (item.Attempts > o.MaxAttempts)
             {
-                await processor.GiveUpAsync(item, turnCts.Token);
+                try
+                {
+                    await processor.GiveUpAsync(item, turnCts.Token);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The channel may be what is failing: the turn still ends here, recorded as failed.
+                    Log.GiveUpNotDelivered(logger, item.Id, ex);
+                }
+
                 await FinishAsync(item.Id, InboxStatus.Failed, $"Gave up after {o.MaxAttempts} attempts.", CancellationToken.None);
                 Log.GaveUp(logger, item.Id, o.MaxAttempts);
             }
@@ -239,5 +248,8 @@ internal sealed partial class InboxDispatcher(
 
         [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Could not release the lease of turn {TurnId}")]
         public static partial void ReleaseFailed(ILogger logger, long turnId, Exception exception);
+
+        [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Turn {TurnId}: the user could not be told that it failed")]
+        public static partial void GiveUpNotDelivered(ILogger logger, long turnId, Exception exception);
     }
 }

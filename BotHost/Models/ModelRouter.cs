@@ -42,7 +42,8 @@ internal sealed partial class ModelRouter(
         IReadOnlyList<ModelEntry> chain,
         IList<ChatMessage> messages,
         Func<string, CancellationToken, Task> onText,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        CancellationToken userStopped = default)
     {
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(onText);
@@ -53,7 +54,7 @@ internal sealed partial class ModelRouter(
             var text = new StringBuilder();
             long? inputTokens = null, outputTokens = null;
             DateTimeOffset? firstTokenAt = null;
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, userStopped);
             attempt.CancelAfter(TimeSpan.FromSeconds(o.FirstTokenTimeoutSeconds));
             try
             {
@@ -86,6 +87,11 @@ internal sealed partial class ModelRouter(
                     continue;
                 }
 
+                return new GenerationResult(entry, text.ToString(), inputTokens, outputTokens, firstTokenAt, Interrupted: false, failures);
+            }
+            catch (OperationCanceledException) when (userStopped.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The user pressed Stop: what was written is the answer; no other model is asked.
                 return new GenerationResult(entry, text.ToString(), inputTokens, outputTokens, firstTokenAt, Interrupted: false, failures);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

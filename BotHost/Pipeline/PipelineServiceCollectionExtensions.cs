@@ -3,6 +3,7 @@ using ChatBot.BotHost.Audit;
 using ChatBot.BotHost.Conversations;
 using ChatBot.BotHost.Identity;
 using ChatBot.BotHost.Inbox;
+using ChatBot.BotHost.Knowledge;
 using ChatBot.BotHost.Models;
 using ChatBot.BotHost.Quotas;
 using ChatBot.BotHost.Usage;
@@ -22,6 +23,8 @@ internal static class PipelineServiceCollectionExtensions
         builder.Services.AddSingleton<ITurnInbox, TurnInbox>();
         builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddSingleton<ConversationStore>();
+        builder.Services.AddSingleton<IChannelInstallations, ChannelInstallations>();
+        builder.Services.AddSingleton<ChatFileIntake>();
         builder.Services.AddSingleton<QuotaService>();
         builder.Services.AddSingleton<UsageRecorder>();
         builder.Services.AddSingleton<AuditLog>();

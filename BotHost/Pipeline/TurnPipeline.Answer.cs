@@ -59,7 +59,7 @@ internal sealed partial class TurnPipeline
         GenerationResult result;
         try
         {
-            result = await router.GenerateAsync(chain, messages, (text, ct) => reply.AppendAsync(text, ct), cancellationToken);
+            result = await router.GenerateAsync(chain, messages, (text, ct) => reply.AppendAsync(text, ct), cancellationToken, reply.UserStopped);
         }
         catch
         {

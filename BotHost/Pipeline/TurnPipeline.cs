@@ -3,6 +3,7 @@ using ChatBot.BotHost.Audit;
 using ChatBot.BotHost.Conversations;
 using ChatBot.BotHost.Identity;
 using ChatBot.BotHost.Inbox;
+using ChatBot.BotHost.Knowledge;
 using ChatBot.BotHost.Models;
 using ChatBot.BotHost.Quotas;
 using ChatBot.BotHost.Usage;
@@ -43,6 +44,8 @@ internal sealed partial class TurnPipeline(
     UsageRecorder usage,
     AuditLog audit,
     IKnowledgeRetriever retriever,
+    ChatFileIntake fileIntake,
+    IEnumerable<IChannelUserDirectory> channelDirectories,
     ModelCatalog catalog,
     ModelRouter router,
     PromptBuilder prompts,
@@ -65,7 +68,9 @@ internal sealed partial class TurnPipeline(
         var started = clock.GetUtcNow();
         await using var reply = replyChannels.Open(turn, item.Id);
 
-        var user = await users.ResolveAsync(turn.Channel, turn.TenantId, turn.User, cancellationToken);
+        var directory = channelDirectories.FirstOrDefault(d => d.Channel == turn.Channel);
+        var user = await users.ResolveAsync(turn.Channel, turn.TenantId, turn.User, cancellationToken,
+            directory is null ? null : ct => directory.DescribeAsync(turn, ct));
         if (user.IsSuspended)
         {
             await reply.CompleteAsync(Notice(SuspendedText), cancellationToken);
@@ -89,6 +94,12 @@ internal sealed partial class TurnPipeline(
 
         var context = new TurnContext(item.Id, turn, user, conversation, reply, started, item.Attempts);
         Log.TurnStarted(logger, item.Id, turn.Channel, item.Attempts);
+
+        if (turn.Attachments.Count > 0)
+        {
+            await reply.CompleteAsync(Notice(await fileIntake.TakeAsync(turn, user, conversation, cancellationToken)), cancellationToken);
+            return;
+        }
 
         if (ChatCommands.Parse(turn.Text) is { } command)
         {

@@ -42,6 +42,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<DocumentChunk> DocumentChunks => Set<DocumentChunk>();
 
+    public DbSet<BotInstallation> BotInstallations => Set<BotInstallation>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -100,6 +102,18 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             e.Property(x => x.Title).HasMaxLength(300);
             e.HasIndex(x => new { x.Channel, x.TenantId, x.ExternalId, x.ThreadId, x.Generation }).IsUnique();
             e.HasIndex(x => new { x.OwnerUserId, x.UpdatedAt });
+        });
+
+        modelBuilder.Entity<BotInstallation>(e =>
+        {
+            e.Property(x => x.TenantId).HasMaxLength(200);
+            e.Property(x => x.ConversationId).HasMaxLength(400);
+            e.Property(x => x.TeamId).HasMaxLength(400);
+            e.Property(x => x.TeamName).HasMaxLength(300);
+            e.Property(x => x.TeamGroupId).HasMaxLength(100);
+            e.Property(x => x.AddressJson).HasMaxLength(4000);
+            e.HasIndex(x => new { x.Channel, x.TenantId, x.ConversationId }).IsUnique();
+            e.HasIndex(x => new { x.Channel, x.TenantId, x.TeamName });
         });
 
         modelBuilder.Entity<Message>(e =>

@@ -58,7 +58,7 @@ public sealed class ChannelOptionsTests
     [Fact]
     public void Teams_AppIdWithoutPassword_FailsNamingTheKey()
     {
-        var result = new TeamsOptionsValidator().Validate(null, new TeamsOptions { AppId = "app" });
+        var result = new TeamsOptionsValidator(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Production" }).Validate(null, new TeamsOptions { AppId = "app" });
 
         Assert.Contains("Teams:AppPassword", result.FailureMessage, StringComparison.Ordinal);
     }
@@ -66,7 +66,7 @@ public sealed class ChannelOptionsTests
     [Fact]
     public void Teams_PlainHttpMetadataOnAPublicHost_Fails()
     {
-        var result = new TeamsOptionsValidator().Validate(null, new TeamsOptions
+        var result = new TeamsOptionsValidator(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Production" }).Validate(null, new TeamsOptions
         {
             AppId = "app", AppPassword = "secret", OpenIdMetadataUrl = "http://login.example.com/openid",
         });
@@ -79,8 +79,35 @@ public sealed class ChannelOptionsTests
     {
         var options = new TeamsOptions { AppId = "app", AppPassword = "secret" };
 
-        Assert.True(new TeamsOptionsValidator().Validate(null, options).Succeeded);
+        Assert.True(new TeamsOptionsValidator(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Production" }).Validate(null, options).Succeeded);
         Assert.Equal(TeamsOptions.BotFrameworkOpenIdMetadataUrl, options.OpenIdMetadataUrl);
         Assert.True(OptionsUrls.IsLoopback(new Uri("http://127.0.0.2:1/")));
     }
+
+    [Theory]
+    [InlineData("Production", false)]
+    [InlineData("Testing", false)]
+    [InlineData("Development", true)]
+    public void Teams_EmulatorTokens_OnlyInDevelopment(string environment, bool valid)
+    {
+        var options = new TeamsOptions { AppId = "app", AppPassword = "secret", DangerouslyAcceptEmulatorTokens = true };
+
+        var result = new TeamsOptionsValidator(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = environment }).Validate(null, options);
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("Teams:DangerouslyAcceptEmulatorTokens", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("smba.trafficmanager.net", "smba.trafficmanager.net", true)]
+    [InlineData("SMBA.trafficmanager.net", "smba.trafficmanager.net", true)]
+    [InlineData("evil-smba.trafficmanager.net.example", "smba.trafficmanager.net", false)]
+    [InlineData("api.botframework.com", "*.botframework.com", true)]
+    [InlineData("botframework.com.evil.example", "*.botframework.com", false)]
+    [InlineData("evilbotframework.com", "*.botframework.com", false)]
+    public void Teams_ServiceUrlHostPatterns(string host, string pattern, bool matches) =>
+        Assert.Equal(matches, ChatBot.Adapters.Teams.Connector.ConnectorClient.HostMatches(host, pattern));
 }

@@ -1,0 +1,177 @@
+using System.Security.Claims;
+using ChatBot.Adapters.Teams.Activities;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace ChatBot.Adapters.Teams.Auth;
+
+/// <summary>The verdict on one inbound request: accepted, or the reason it was not (for the log, never the token).</summary>
+internal sealed record AuthResult(bool Accepted, string? Reason = null)
+{
+    public static readonly AuthResult Ok = new(true);
+
+    public static AuthResult Refused(string reason) => new(false, reason);
+}
+
+/// <summary>
+/// Checks the bearer token on <c>POST /api/messages</c> the way the Bot Framework requires, a little stricter than
+/// its SDKs: the Bearer scheme; a key from the channel's OpenID metadata (refreshed once for an unknown key id);
+/// issuer; audience = our app id; RS256/384/512 only; lifetime with five minutes of skew; the signing key endorsed
+/// for the activity's <c>channelId</c> (a key without endorsements is refused); the <c>serviceurl</c> claim present
+/// and equal to the activity's <c>serviceUrl</c>; and the tenant on the allow-list when there is one.
+/// </summary>
+internal sealed class BotFrameworkAuthenticator : IDisposable
+{
+    private static readonly string[] Algorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512];
+
+    private static readonly string[] EmulatorIssuers =
+    [
+        "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/",
+        "https://login.microsoftonline.com/d6d49420-f39b-4df7-a1dc-d59a935871db/v2.0",
+        "https://sts.windows.net/f8cdef31-a31e-4b4a-93e4-5f571e91255a/",
+        "https://login.microsoftonline.com/f8cdef31-a31e-4b4a-93e4-5f571e91255a/v2.0",
+    ];
+
+    private readonly IOptions<TeamsOptions> _options;
+    private readonly SigningKeyCache _channelKeys;
+    private readonly SigningKeyCache? _emulatorKeys;
+    private readonly TimeProvider _clock;
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+
+    public BotFrameworkAuthenticator(IOptions<TeamsOptions> options, IHttpClientFactory httpClients, IHostEnvironment environment, TimeProvider clock, ILogger<BotFrameworkAuthenticator> logger)
+    {
+        _options = options;
+        _clock = clock;
+        var http = httpClients.CreateClient(TeamsHttpClients.OpenId);
+        _channelKeys = new SigningKeyCache(http, options.Value.OpenIdMetadataUrl, clock, logger);
+        if (options.Value.DangerouslyAcceptEmulatorTokens && environment.IsDevelopment())
+        {
+            _emulatorKeys = new SigningKeyCache(http, options.Value.EmulatorOpenIdMetadataUrl, clock, logger);
+        }
+    }
+
+    public async Task<AuthResult> AuthenticateAsync(string? authorization, Activity activity, CancellationToken cancellationToken)
+    {
+        var options = _options.Value;
+        var parts = authorization?.Split(' ');
+        if (parts is not { Length: 2 } || parts[0] != "Bearer" || string.IsNullOrEmpty(parts[1]))
+        {
+            return AuthResult.Refused("no Bearer token");
+        }
+
+        JsonWebToken token;
+        try
+        {
+            token = _handler.ReadJsonWebToken(parts[1]);
+        }
+        catch (ArgumentException)
+        {
+            return AuthResult.Refused("the token is not a JWT");
+        }
+
+        if (!Algorithms.Contains(token.Alg, StringComparer.Ordinal))
+        {
+            return AuthResult.Refused($"algorithm {token.Alg} is not allowed");
+        }
+
+        var fromEmulator = _emulatorKeys is not null && EmulatorIssuers.Contains(token.Issuer, StringComparer.Ordinal);
+        var cache = fromEmulator ? _emulatorKeys! : _channelKeys;
+        var keys = await cache.GetAsync(cancellationToken);
+        if (!keys.Keys.ContainsKey(token.Kid ?? ""))
+        {
+            keys = await cache.RefreshForUnknownKeyAsync(cancellationToken);
+            if (!keys.Keys.ContainsKey(token.Kid ?? ""))
+            {
+                return AuthResult.Refused("the signing key is unknown");
+            }
+        }
+
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuers = fromEmulator ? EmulatorIssuers : [options.TokenIssuer],
+            ValidateAudience = !fromEmulator,
+            ValidAudience = options.AppId,
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            ClockSkew = TimeSpan.FromMinutes(5),
+            ValidAlgorithms = Algorithms,
+            RequireSignedTokens = true,
+            ValidateIssuerSigningKey = true,
+            IssuerSigningKeys = keys.Keys.Values,
+            LifetimeValidator = ValidLifetime,
+        };
+        var result = await _handler.ValidateTokenAsync(token, parameters);
+        if (!result.IsValid)
+        {
+            return AuthResult.Refused(Describe(result.Exception));
+        }
+
+        if (fromEmulator)
+        {
+            // Emulator tokens carry the app id in appid (v1) or azp (v2), and no endorsements.
+            var appId = token.TryGetClaim("ver", out var ver) && ver.Value == "2.0" ? Claim(token, "azp") : Claim(token, "appid");
+            return appId == options.AppId ? AuthResult.Ok : AuthResult.Refused("the emulator token is for another app");
+        }
+
+        if (!keys.Endorsements.TryGetValue(token.Kid!, out var endorsed))
+        {
+            return AuthResult.Refused("the signing key has no endorsements");
+        }
+
+        if (!string.IsNullOrEmpty(activity.ChannelId) && !endorsed.Contains(activity.ChannelId, StringComparer.OrdinalIgnoreCase))
+        {
+            return AuthResult.Refused($"the signing key is not endorsed for channel {activity.ChannelId}");
+        }
+
+        var serviceUrl = Claim(token, "serviceurl");
+        if (string.IsNullOrEmpty(serviceUrl) || !string.Equals(serviceUrl, activity.ServiceUrl, StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthResult.Refused("the serviceurl claim is missing or differs from the activity's serviceUrl");
+        }
+
+        if (options.AllowedTenants.Length > 0 && !options.AllowedTenants.Contains(activity.TenantId ?? "", StringComparer.OrdinalIgnoreCase))
+        {
+            return AuthResult.Refused("the tenant is not allowed");
+        }
+
+        return AuthResult.Ok;
+    }
+
+    public void Dispose()
+    {
+        _channelKeys.Dispose();
+        _emulatorKeys?.Dispose();
+    }
+
+    /// <summary>Lifetime against our clock (not the machine's), so tests can move time.</summary>
+    private bool ValidLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        return expires is { } exp && now <= exp + parameters.ClockSkew && (notBefore is not { } nbf || now >= nbf - parameters.ClockSkew);
+    }
+
+    private static string? Claim(JsonWebToken token, string type) => token.TryGetClaim(type, out Claim? claim) ? claim.Value : null;
+
+    private static string Describe(Exception? exception) => exception switch
+    {
+        SecurityTokenInvalidLifetimeException or SecurityTokenExpiredException or SecurityTokenNotYetValidException => "the token is expired or not yet valid",
+        SecurityTokenInvalidAudienceException => "the token is for another app",
+        SecurityTokenInvalidIssuerException => "the token has another issuer",
+        SecurityTokenInvalidAlgorithmException => "the algorithm is not allowed",
+        SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "the signature is invalid",
+        null => "the token is invalid",
+        _ => "the token is invalid (" + exception.GetType().Name + ")",
+    };
+}
+
+/// <summary>Names of the Teams adapter's HTTP clients.</summary>
+internal static class TeamsHttpClients
+{
+    public const string OpenId = "teams-openid";
+    public const string Connector = "teams-connector";
+    public const string Token = "teams-token";
+    public const string Files = "teams-files";
+}

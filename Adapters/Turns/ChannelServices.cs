@@ -1,0 +1,66 @@
+namespace ChatBot.Adapters.Turns;
+
+/// <summary>Fetches a file a user attached in a channel (each channel has its own way: a pre-authorised URL, a bot token…).</summary>
+public interface IAttachmentDownloader
+{
+    ChannelKind Channel { get; }
+
+    /// <summary>The file's bytes, at most <paramref name="maxBytes"/>; throws <see cref="AttachmentRefusedException"/> with a reason for the user.</summary>
+    Task<Stream> DownloadAsync(TurnAttachment attachment, long maxBytes, CancellationToken cancellationToken);
+}
+
+/// <summary>A file that cannot be taken; the message is safe to show to the user.</summary>
+public sealed class AttachmentRefusedException : Exception
+{
+    public AttachmentRefusedException(string message)
+        : base(message)
+    {
+    }
+
+    public AttachmentRefusedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public AttachmentRefusedException()
+    {
+    }
+}
+
+/// <summary>
+/// Tells what a channel did not send with the turn, such as a Teams user's email (asked from the connector), so
+/// identities can be linked at first contact. Called only for people the bot has not met yet.
+/// </summary>
+public interface IChannelUserDirectory
+{
+    ChannelKind Channel { get; }
+
+    Task<UserReference?> DescribeAsync(InboundTurn turn, CancellationToken cancellationToken);
+}
+
+/// <param name="Address">The adapter's reply address (opaque), used for messages the bot starts later.</param>
+public sealed record ChannelInstallation(
+    ChannelKind Channel,
+    string TenantId,
+    string ConversationId,
+    ConversationType Type,
+    IReadOnlyDictionary<string, string> Address,
+    string? TeamId = null,
+    string? TeamName = null,
+    string? TeamGroupId = null);
+
+/// <summary>Where adapters keep track of where the bot is installed and which threads it takes part in.</summary>
+public interface IChannelInstallations
+{
+    /// <summary>Records an installation; true when it is new or was inactive (so a welcome is due).</summary>
+    Task<bool> InstalledAsync(ChannelInstallation installation, CancellationToken cancellationToken);
+
+    /// <summary>The bot was removed: the reference is kept but no longer used.</summary>
+    Task RemovedAsync(ChannelKind channel, string tenantId, string conversationId, CancellationToken cancellationToken);
+
+    /// <summary>An active team installation by the team's name (a knowledge owner's "for team X").</summary>
+    Task<ChannelInstallation?> FindTeamAsync(ChannelKind channel, string tenantId, string teamName, CancellationToken cancellationToken);
+
+    /// <summary>Whether the bot has already taken part in this conversation thread.</summary>
+    Task<bool> InThreadAsync(ChannelKind channel, string tenantId, string conversationId, string threadId, CancellationToken cancellationToken);
+}
