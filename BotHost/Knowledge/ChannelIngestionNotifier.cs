@@ -18,7 +18,8 @@ internal sealed partial class ChannelIngestionNotifier(IEnumerable<INoticeChanne
             return;
         }
 
-        var channel = channels.FirstOrDefault(c => c.Channel == kind);
+        // The last registration wins, as everywhere in dependency injection.
+        var channel = channels.LastOrDefault(c => c.Channel == kind);
         if (channel is null)
         {
             Log.NoChannel(logger, document.Id, kind);

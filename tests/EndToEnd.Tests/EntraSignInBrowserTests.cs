@@ -1,8 +1,5 @@
 using ChatBot.TestSupport;
 using ChatBot.TestSupport.Fakes;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace ChatBot.EndToEnd.Tests;
@@ -24,9 +21,7 @@ public sealed class EntraSignInBrowserTests : IAsyncLifetime
             .With("Entra:TenantId", FakeOpenIdProvider.DefaultTenant)
             .With("Entra:ClientId", FakeOpenIdProvider.ClientId)
             .With("Entra:ClientSecret", FakeOpenIdProvider.ClientSecret);
-        _app.UseKestrel(0);
-        _app.StartServer();
-        _baseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        _baseUrl = _app.StartOnLoopback();
         (_playwright, _browser) = await Browser.LaunchAsync();
     }
 

@@ -1,7 +1,4 @@
 using ChatBot.TestSupport;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace ChatBot.EndToEnd.Tests;
@@ -20,9 +17,7 @@ public sealed class WebChatAttachmentBrowserTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _app = new ChatBotAppFactory();
-        _app.UseKestrel(0);
-        _app.StartServer();
-        _baseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        _baseUrl = _app.StartOnLoopback();
         (_playwright, _browser) = await Browser.LaunchAsync();
     }
 

@@ -2,8 +2,6 @@ using ChatBot.ChatData.Database;
 using ChatBot.KnowledgeIngest.Retrieval;
 using ChatBot.TestSupport;
 using ChatBot.TestSupport.Fakes;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -29,9 +27,7 @@ public sealed class WebChatBrowserTests : IAsyncLifetime
         _app = new ChatBotAppFactory()
             .WithModels(_model.Endpoint, ("gpt-4o-mini", 0.15m, 0.6m))
             .WithServices(s => s.AddSingleton<IKnowledgeRetriever>(FixedKnowledgeRetriever.VpnGuide()));
-        _app.UseKestrel(0);
-        _app.StartServer();
-        _baseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        _baseUrl = _app.StartOnLoopback();
         (_playwright, _browser) = await Browser.LaunchAsync();
     }
 

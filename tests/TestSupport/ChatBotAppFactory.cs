@@ -55,6 +55,15 @@ public class ChatBotAppFactory : WebApplicationFactory<Program>
             .With("Llm:FirstTokenTimeoutSeconds", "4").With("Llm:IdleTimeoutSeconds", "2");
     }
 
+    /// <summary>Starts the host on a free loopback port with Kestrel (for a real browser); returns its base URL without a trailing slash.</summary>
+    public string StartOnLoopback()
+    {
+        UseKestrel(0);
+        StartServer();
+        return Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
