@@ -50,9 +50,6 @@ public sealed class TeamsOptions
     /// <summary>Largest accepted activity body.</summary>
     public int MaxBodyBytes { get; set; } = 256 * 1024;
 
-    /// <summary>Largest file accepted from a chat.</summary>
-    public long MaxFileBytes { get; set; } = 32 * 1024 * 1024;
-
     /// <summary>Seconds between streamed updates in personal chats (Teams allows one request a second).</summary>
     public double StreamIntervalSeconds { get; set; } = 1.0;
 

@@ -4,8 +4,6 @@ using ChatBot.Adapters.Teams.Replies;
 using ChatBot.Adapters.Turns;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace ChatBot.Adapters.Teams;
 
@@ -27,11 +25,8 @@ internal static class TeamsServiceCollectionExtensions
         }
 
         services.AddSingleton<BotFrameworkAuthenticator>();
-        services.AddSingleton(sp => new BotTokenClient(
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(TeamsHttpClients.Token), sp.GetRequiredService<IOptions<TeamsOptions>>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new ConnectorClient(
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(TeamsHttpClients.Connector), sp.GetRequiredService<BotTokenClient>(),
-            sp.GetRequiredService<IOptions<TeamsOptions>>(), sp.GetRequiredService<ILogger<ConnectorClient>>()));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<BotTokenClient>(sp, sp.GetRequiredService<IHttpClientFactory>().CreateClient(TeamsHttpClients.Token)));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<ConnectorClient>(sp, sp.GetRequiredService<IHttpClientFactory>().CreateClient(TeamsHttpClients.Connector)));
         services.AddSingleton<TeamsActivityHandler>();
         services.AddSingleton<IReplyChannel, TeamsReplyChannel>();
         services.AddSingleton<INoticeChannel, TeamsNoticeChannel>();

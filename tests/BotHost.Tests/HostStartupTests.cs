@@ -25,7 +25,7 @@ public sealed class HostStartupTests
         Assert.Equal("Healthy", await live.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.True(File.Exists(app.DatabasePath));
-        await using var db = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+        await using var db = app.Db();
         Assert.IsType<SqliteChatDbContext>(db);
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
     }
@@ -43,7 +43,7 @@ public sealed class HostStartupTests
         var ready = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        await using var db = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+        await using var db = app.Db();
         Assert.IsType<PostgresChatDbContext>(db);
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         Assert.Equal(3, await db.RoleQuotas.CountAsync());

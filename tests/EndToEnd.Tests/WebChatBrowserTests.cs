@@ -91,7 +91,7 @@ public sealed class WebChatBrowserTests : IAsyncLifetime
 
     private async Task<T> WithDbAsync<T>(Func<ChatDbContext, Task<T>> query)
     {
-        await using var db = _app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+        await using var db = _app.Db();
         return await query(db);
     }
 
@@ -136,20 +136,5 @@ public sealed class WebChatBrowserTests : IAsyncLifetime
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Browser.ScreenshotPath("webchat-code.png") });
     }
 
-    private async Task WaitForAsync(Func<ChatDbContext, Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (DateTime.UtcNow < deadline)
-        {
-            await using var db = _app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
-            if (await condition(db))
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("The condition did not hold within 15 s.");
-    }
+    private Task WaitForAsync(Func<ChatDbContext, Task<bool>> condition) => _app.WaitForAsync(condition, TimeSpan.FromSeconds(15));
 }

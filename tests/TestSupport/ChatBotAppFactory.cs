@@ -55,6 +55,30 @@ public class ChatBotAppFactory : WebApplicationFactory<Program>
             .With("Llm:FirstTokenTimeoutSeconds", "4").With("Llm:IdleTimeoutSeconds", "2");
     }
 
+    /// <summary>A context on the host's own database (dispose it).</summary>
+    public ChatBot.ChatData.Database.ChatDbContext Db() =>
+        Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<ChatBot.ChatData.Database.ChatDbContext>>().CreateDbContext();
+
+    /// <summary>Polls the database until <paramref name="condition"/> holds (the host works asynchronously); throws after the timeout.</summary>
+    public async Task WaitForAsync(Func<ChatBot.ChatData.Database.ChatDbContext, Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var limit = timeout ?? TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + limit;
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var db = Db();
+            if (await condition(db))
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"The condition did not hold within {limit.TotalSeconds} s.");
+    }
+
     /// <summary>Starts the host on a free loopback port with Kestrel (for a real browser); returns its base URL without a trailing slash.</summary>
     public string StartOnLoopback()
     {

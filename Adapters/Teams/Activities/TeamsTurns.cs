@@ -116,9 +116,8 @@ internal static partial class TeamsTurns
                 continue;
             }
 
-            var name = attachment.Name ?? "file";
-            var fileType = (string?)attachment.Content?["fileType"];
-            files.Add(new TurnAttachment(name, fileType ?? Path.GetExtension(name).TrimStart('.'), null, url));
+            // Teams names no media type: the file's name decides how it is read.
+            files.Add(new TurnAttachment(attachment.Name ?? "file", FileDownloadInfo, null, url));
         }
 
         return files;

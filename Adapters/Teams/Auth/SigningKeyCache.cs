@@ -62,7 +62,7 @@ internal sealed partial class SigningKeyCache(HttpClient http, string metadataUr
                 _current = await FetchAsync(now, cancellationToken);
                 Log.Fetched(logger, metadataUrl, _current.Keys.Count);
             }
-            catch (Exception ex) when (ex is HttpRequestException or JsonException or ArgumentException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is HttpRequestException or JsonException or KeyNotFoundException or ArgumentException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 // Keep the keys we had: a metadata outage must not lock every user out.
                 Log.FetchFailed(logger, metadataUrl, ex.Message);

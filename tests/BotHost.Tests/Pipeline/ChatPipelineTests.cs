@@ -255,7 +255,7 @@ public sealed class ChatPipelineTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var db = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+            var db = app.Db();
             if (!await db.Inbox.AnyAsync(i => i.Status == InboxStatus.Pending || i.Status == InboxStatus.Processing))
             {
                 return db;

@@ -143,7 +143,7 @@ public sealed class CommandAndHistoryTests : IAsyncLifetime
     {
         using var app = NewApp();
         var chat = await ChatDriver.SignInNewUserAsync(app);
-        await using (var db = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext())
+        await using (var db = app.Db())
         {
             await db.Users.Where(u => u.Id == chat.User.Id).ExecuteUpdateAsync(s => s.SetProperty(u => u.IsSuspended, true));
         }
@@ -173,7 +173,7 @@ public sealed class CommandAndHistoryTests : IAsyncLifetime
         Assert.Equal(chat.User.Id, teams.Id);
         Assert.Equal(chat.User.Id, again.Id);
         Assert.NotEqual(chat.User.Id, stranger.Id);
-        await using var db = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+        await using var db = app.Db();
         Assert.Equal(3, await db.ChannelIdentities.CountAsync(i => i.UserId == chat.User.Id));
     }
 

@@ -471,7 +471,9 @@ public sealed class TeamsAdapterTests : IAsyncLifetime
         Assert.True(stored.Content.Length < 60 * 26, "generation stopped early");
     }
 
-    private ChatDbContext Db() => _app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+    private ChatDbContext Db() => _app.Db();
+
+    private Task WaitUntilAsync(Func<ChatDbContext, Task<bool>> condition) => _app.WaitForAsync(condition);
 
     private async Task<int> InboxCountAsync()
     {
@@ -484,22 +486,5 @@ public sealed class TeamsAdapterTests : IAsyncLifetime
         string? id = null;
         await WaitUntilAsync(async db => (id = await db.Messages.Where(m => m.ExternalMessageId != null).Select(m => m.ExternalMessageId).FirstOrDefaultAsync()) is not null);
         return id!;
-    }
-
-    private async Task WaitUntilAsync(Func<ChatDbContext, Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            await using var db = Db();
-            if (await condition(db))
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("The condition never held.");
     }
 }

@@ -239,7 +239,7 @@ public sealed partial class EntraSignInTests : IAsyncLifetime
         app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     private static ChatDbContext Db(ChatBotAppFactory app) =>
-        app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+        app.Db();
 
     /// <summary>What a browser does: follow the challenge to the provider, then submit its self-posting form back.</summary>
     private async Task<HttpResponseMessage> SignInAsync(HttpClient client, string? returnUrl = null)

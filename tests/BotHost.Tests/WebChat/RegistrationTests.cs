@@ -37,7 +37,7 @@ public sealed partial class RegistrationTests
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains(message, page, StringComparison.Ordinal);
-        await using var db = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+        await using var db = app.Db();
         Assert.False(await db.LocalAccounts.AnyAsync(a => a.NormalizedUserName != "admin"));
     }
 
@@ -51,7 +51,7 @@ public sealed partial class RegistrationTests
 
         await RegisterAsync(client, "ceo@contoso.com", "Not the CEO", "a long enough password");
 
-        await using var db = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+        await using var db = app.Db();
         var account = await db.LocalAccounts.SingleAsync(a => a.NormalizedUserName == "ceo@contoso.com");
         Assert.NotEqual(owner.User.Id, account.UserId);
         Assert.Null((await db.Users.SingleAsync(u => u.Id == account.UserId)).NormalizedEmail); // unverified: never linked

@@ -73,7 +73,7 @@ public sealed class WebChatInputTests
         var withRightPassword = await ChatDriver.SignInAsync(client, "lockme", ChatDriver.Password);
 
         Assert.Equal(HttpStatusCode.OK, withRightPassword); // the form again, not a redirect: locked
-        await using var db = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+        await using var db = app.Db();
         var account = await db.LocalAccounts.SingleAsync(a => a.NormalizedUserName == "lockme");
         Assert.True(account.LockedUntil > DateTime.UtcNow.AddMinutes(14));
     }
@@ -110,7 +110,7 @@ public sealed class WebChatInputTests
 
     private static async Task AssertInboxEmptyAsync(ChatBotAppFactory app)
     {
-        await using var db = app.Services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext();
+        await using var db = app.Db();
         Assert.Equal(0, await db.Inbox.CountAsync());
     }
 }
