@@ -53,6 +53,9 @@ public sealed class TeamsOptions
     /// <summary>Seconds between streamed updates in personal chats (Teams allows one request a second).</summary>
     public double StreamIntervalSeconds { get; set; } = 1.0;
 
+    /// <summary>How long a personal-chat answer streams before the rest waits for the final message (Teams ends streams at two minutes).</summary>
+    public double StreamLimitSeconds { get; set; } = 100;
+
     /// <summary>
     /// Accepts Bot Framework Emulator tokens (no channel endorsement). Honoured only in the Development environment;
     /// never set it anywhere else.
@@ -91,6 +94,11 @@ internal sealed class TeamsOptionsValidator(IHostEnvironment environment) : IVal
         if (options.StreamIntervalSeconds is < 0.05 or > 10)
         {
             errors.Add("Teams:StreamIntervalSeconds must be between 0.05 and 10.");
+        }
+
+        if (options.StreamLimitSeconds is < 0.5 or > 115)
+        {
+            errors.Add("Teams:StreamLimitSeconds must be between 0.5 and 115 (Teams ends a stream after 120 seconds).");
         }
 
         if (options.DangerouslyAcceptEmulatorTokens && !environment.IsDevelopment())

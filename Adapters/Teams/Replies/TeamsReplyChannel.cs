@@ -15,8 +15,9 @@ internal sealed class TeamsReplyChannel(ConnectorClient connector, IOptions<Team
     public IReplyWriter Open(InboundTurn turn, long turnId)
     {
         ArgumentNullException.ThrowIfNull(turn);
+        var teams = options.Value;
         return new TeamsReplyWriter(connector, turn.ReplyAddress, turn.Conversation.Type == ConversationType.Personal,
-            TimeSpan.FromSeconds(options.Value.StreamIntervalSeconds), clock, loggers.CreateLogger<TeamsReplyWriter>());
+            TimeSpan.FromSeconds(teams.StreamIntervalSeconds), TimeSpan.FromSeconds(teams.StreamLimitSeconds), clock, loggers.CreateLogger<TeamsReplyWriter>());
     }
 }
 
@@ -30,13 +31,11 @@ internal sealed class TeamsReplyChannel(ConnectorClient connector, IOptions<Team
 /// </summary>
 internal sealed partial class TeamsReplyWriter : IReplyWriter
 {
-    /// <summary>Teams ends a stream after two minutes; stop updating a little before.</summary>
-    private static readonly TimeSpan StreamBudget = TimeSpan.FromSeconds(100);
-
     private readonly ConnectorClient _connector;
     private readonly IReadOnlyDictionary<string, string> _address;
     private readonly bool _stream;
     private readonly TimeSpan _interval;
+    private readonly TimeSpan _streamLimit;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly StringBuilder _text = new();
@@ -53,8 +52,9 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
     private bool _finished;
     private bool _typingSent;
 
-    public TeamsReplyWriter(ConnectorClient connector, IReadOnlyDictionary<string, string> address, bool stream, TimeSpan interval, TimeProvider clock, ILogger logger)
+    public TeamsReplyWriter(ConnectorClient connector, IReadOnlyDictionary<string, string> address, bool stream, TimeSpan interval, TimeSpan streamLimit, TimeProvider clock, ILogger logger)
     {
+        _streamLimit = streamLimit;
         _connector = connector;
         _address = address;
         _stream = stream;
@@ -201,7 +201,7 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
                     await _send.WaitAsync(cancellationToken);
                     try
                     {
-                        if (_streamId is not null && _clock.GetUtcNow() - _streamStarted > StreamBudget)
+                        if (_streamId is not null && _clock.GetUtcNow() - _streamStarted > _streamLimit)
                         {
                             _streamClosed = true;
                         }

@@ -399,6 +399,83 @@ public sealed class TeamsAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task File_FromAKnowledgeOwner_JoinsTheOrganisationOrTheTeamTheyName()
+    {
+        await using (var db = Db())
+        {
+            db.Users.Add(new User { DisplayName = "Ada", Email = "ada@contoso.com", NormalizedEmail = "ada@contoso.com", Role = UserRole.KnowledgeOwner, CreatedAt = DateTime.UtcNow });
+            await db.SaveChangesAsync();
+        }
+
+        _teams.MemberEmails["29:user-ada"] = "ada@contoso.com";
+        var installed = _teams.Activity("conversationUpdate", conversationType: "channel", conversationId: "19:general@thread.tacv2");
+        installed["membersAdded"] = new JsonArray(new JsonObject { ["id"] = FakeTeamsChannel.BotId });
+        using (await _teams.SendAsync(_bot, installed))
+        {
+        }
+
+        using (await _teams.SendAsync(_bot, FileMessage("", "handbook.md", "# Handbook\n\nEveryone gets 25 days of leave.")))
+        {
+        }
+
+        await _teams.WaitForCallAsync(c => ((string?)c.Body?["text"])?.Contains("Got “handbook.md”", StringComparison.Ordinal) == true);
+        using (await _teams.SendAsync(_bot, FileMessage("for team Engineering", "oncall.md", "# On-call\n\nThe on-call engineer answers pages within 15 minutes.")))
+        {
+        }
+
+        var team = await _teams.WaitForCallAsync(c => ((string?)c.Body?["text"])?.Contains("Got “oncall.md”", StringComparison.Ordinal) == true);
+        Assert.Contains("for the team Engineering", (string?)team.Body!["text"], StringComparison.Ordinal);
+        await using var check = Db();
+        var handbook = await check.Documents.SingleAsync(d => d.Title == "handbook");
+        var oncall = await check.Documents.SingleAsync(d => d.Title == "oncall");
+        Assert.Equal(DocumentScope.Organisation, handbook.Scope);
+        Assert.Equal(DocumentScope.Channel, oncall.Scope);
+        Assert.Equal("19:team@thread.tacv2", oncall.ScopeKey);
+    }
+
+    [Fact]
+    public async Task EveryCardTheBotSends_IsValidForTeams()
+    {
+        var installed = _teams.Activity("conversationUpdate");
+        installed["membersAdded"] = new JsonArray(new JsonObject { ["id"] = FakeTeamsChannel.BotId }, new JsonObject { ["id"] = "29:user-ada" });
+        using (await _teams.SendAsync(_bot, installed))
+        {
+        }
+
+        string[] commands = ["help", "usage", "sources", "new", "forget"];
+        foreach (var command in commands)
+        {
+            using (await _teams.SendAsync(_bot, _teams.Message(command)))
+            {
+            }
+        }
+
+        await WaitUntilAsync(async db => await db.Inbox.CountAsync(i => i.Status == InboxStatus.Done) == commands.Length);
+        var cards = _teams.Calls
+            .SelectMany(c => c.Body?["attachments"]?.AsArray() ?? [])
+            .Where(a => (string?)a!["contentType"] == "application/vnd.microsoft.card.adaptive")
+            .Select(a => System.Text.Json.JsonSerializer.SerializeToElement(a!["content"]))
+            .ToList();
+
+        var errors = await NodeScripts.AdaptiveCardErrorsAsync(cards);
+
+        Assert.Equal(1 + commands.Length, cards.Count);
+        Assert.All(errors, Assert.Empty);
+    }
+
+    private JsonObject FileMessage(string text, string name, string content)
+    {
+        var activity = _teams.Message(text);
+        activity["attachments"] = new JsonArray(new JsonObject
+        {
+            ["contentType"] = "application/vnd.microsoft.teams.file.download.info",
+            ["name"] = name,
+            ["content"] = new JsonObject { ["downloadUrl"] = _teams.AddFile(name, Encoding.UTF8.GetBytes(content)), ["fileType"] = Path.GetExtension(name).TrimStart('.') },
+        });
+        return activity;
+    }
+
+    [Fact]
     public async Task File_Unsupported_IsRefusedClearlyAndNothingStored()
     {
         var activity = _teams.Message("");
@@ -469,6 +546,32 @@ public sealed class TeamsAdapterTests : IAsyncLifetime
         await using var db = Db();
         var stored = await db.Messages.SingleAsync(m => m.Role == ChatBot.ChatData.Conversations.MessageRole.Assistant);
         Assert.True(stored.Content.Length < 60 * 26, "generation stopped early");
+    }
+
+    [Fact]
+    public async Task LongAnswer_StopsStreamingAtTheLimit_AndAClosedStreamIsFinishedByAnUpdate()
+    {
+        var text = string.Concat(Enumerable.Repeat("The VPN keeps working while you travel. ", 60)); // about 7 s of words
+        _model.Default = _ => FakeReply.Text(text, firstTokenDelay: TimeSpan.FromMilliseconds(50), tokenDelay: TimeSpan.FromMilliseconds(25), pieceLength: 8);
+        StartHost(("Teams:StreamLimitSeconds", "2"));
+        _teams.StreamTimeExceededAtFinal = true;
+
+        using (await _teams.SendAsync(_bot, _teams.Message("Tell me about the VPN abroad")))
+        {
+        }
+
+        var update = await _teams.WaitForCallAsync(c => c.Method == "PUT", TimeSpan.FromSeconds(30));
+        var stream = _teams.Calls.Where(c => c.StreamInfo is not null).ToList();
+        var streamId = (string?)stream[1].StreamInfo!["streamId"];
+        var updates = stream.Where(c => (string?)c.StreamInfo?["streamType"] == "streaming").ToList();
+        Assert.NotEmpty(updates);
+        Assert.True(updates[^1].At - stream[0].At < TimeSpan.FromSeconds(2.7), "no updates after the limit");
+        Assert.True((string?)updates[^1].Body!["text"] is { Length: var streamed } && streamed < text.Length, "the rest waited for the final message");
+        Assert.Single(stream, c => (string?)c.StreamInfo?["streamType"] == "final");
+        Assert.EndsWith($"/activities/{streamId}", update.Path, StringComparison.Ordinal);
+        Assert.Equal(text, (string?)update.Body!["text"]);
+        Assert.Null(update.StreamInfo);
+        Assert.NotNull(update.AiEntity);
     }
 
     private ChatDbContext Db() => _app.Db();

@@ -104,6 +104,9 @@ public sealed class FakeTeamsChannel : IAsyncDisposable
     /// <summary>Answers streaming updates with 403 "cancelled by user" from the <paramref name="afterUpdates"/>-th one on.</summary>
     public int? StopStreamAfterUpdates { get; set; }
 
+    /// <summary>Answers the final streamed message with 403 "exceeded streaming time", as Teams does after two minutes.</summary>
+    public bool StreamTimeExceededAtFinal { get; set; }
+
     /// <summary>Members the connector knows: user id (29:…) → email.</summary>
     public ConcurrentDictionary<string, string> MemberEmails { get; } = new(StringComparer.Ordinal);
 
@@ -337,6 +340,11 @@ public sealed class FakeTeamsChannel : IAsyncDisposable
             && _calls.Count(c => (string?)c.StreamInfo?["streamType"] == "streaming") >= stopAfter)
         {
             return Results.Json(new { error = new { code = "ContentStreamNotAllowed", message = "Content stream was cancelled by user." } }, statusCode: 403);
+        }
+
+        if (StreamTimeExceededAtFinal && (string?)call.StreamInfo?["streamType"] == "final")
+        {
+            return Results.Json(new { error = new { code = "ContentStreamNotAllowed", message = "Content stream finished due to exceeded streaming time." } }, statusCode: 403);
         }
 
         if (path == "v3/conversations" && request.Method == "POST")
