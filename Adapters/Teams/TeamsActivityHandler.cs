@@ -6,6 +6,7 @@ using ChatBot.Adapters.Teams.Connector;
 using ChatBot.Adapters.Teams.Replies;
 using ChatBot.Adapters.Turns;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ChatBot.Adapters.Teams;
@@ -18,6 +19,7 @@ internal sealed partial class TeamsActivityHandler(
     ITurnInbox inbox,
     IChannelInstallations installations,
     ConnectorClient connector,
+    IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<TeamsActivityHandler> logger)
 {
@@ -127,13 +129,24 @@ internal sealed partial class TeamsActivityHandler(
 
         Log.Installed(logger, type);
         var botName = string.IsNullOrWhiteSpace(activity.Recipient?.Name) ? "ChatBot" : activity.Recipient.Name;
+        var (serviceUrl, conversationId) = (activity.ServiceUrl!, activity.Conversation.Id!);
+        // After the acknowledgement: a throttled connector (Retry-After) must not hold Teams' request past 15 s.
+        _ = Task.Run(() => WelcomeAsync(serviceUrl, conversationId, botName), CancellationToken.None);
+    }
+
+    private async Task WelcomeAsync(string serviceUrl, string conversationId, string botName)
+    {
         try
         {
-            await connector.SendAsync(activity.ServiceUrl!, activity.Conversation.Id!, TeamsMessages.CardMessage(TeamsMessages.WelcomeCard(botName)), null, cancellationToken);
+            await connector.SendAsync(serviceUrl, conversationId, TeamsMessages.CardMessage(TeamsMessages.WelcomeCard(botName)), null, lifetime.ApplicationStopping);
         }
         catch (ConnectorException ex)
         {
             Log.WelcomeFailed(logger, ex.Status, ex.Code);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
         }
     }
 

@@ -332,6 +332,8 @@ public sealed class TeamsAdapterTests : IAsyncLifetime
         {
         }
 
+        await _teams.WaitForCallAsync(c => c.Body?["attachments"] is not null);
+        await Task.Delay(300);
         Assert.Single(_teams.Calls, c => c.Body?["attachments"] is not null);
         await using (var db = Db())
         {
@@ -426,8 +428,9 @@ public sealed class TeamsAdapterTests : IAsyncLifetime
         var team = await _teams.WaitForCallAsync(c => ((string?)c.Body?["text"])?.Contains("Got “oncall.md”", StringComparison.Ordinal) == true);
         Assert.Contains("for the team Engineering", (string?)team.Body!["text"], StringComparison.Ordinal);
         await using var check = Db();
-        var handbook = await check.Documents.SingleAsync(d => d.Title == "handbook");
-        var oncall = await check.Documents.SingleAsync(d => d.Title == "oncall");
+        // The title may already be the file's own heading once indexed: find each by the file it came from.
+        var handbook = await check.Documents.SingleAsync(d => d.SourceKey.EndsWith("handbook.md"));
+        var oncall = await check.Documents.SingleAsync(d => d.SourceKey.EndsWith("oncall.md"));
         Assert.Equal(DocumentScope.Organisation, handbook.Scope);
         Assert.Equal(DocumentScope.Channel, oncall.Scope);
         Assert.Equal("19:team@thread.tacv2", oncall.ScopeKey);
@@ -492,6 +495,21 @@ public sealed class TeamsAdapterTests : IAsyncLifetime
 
         var reply = await _teams.WaitForCallAsync(c => ((string?)c.Body?["text"])?.Contains("setup.exe", StringComparison.Ordinal) == true);
         Assert.Contains("not supported", (string?)reply.Body!["text"], StringComparison.Ordinal);
+        await using var db = Db();
+        Assert.False(await db.Documents.AnyAsync());
+    }
+
+    [Fact]
+    public async Task File_TooLarge_IsRefusedClearlyAndNothingStored()
+    {
+        StartHost(("Knowledge:MaxFileBytes", "2048"));
+
+        using (await _teams.SendAsync(_bot, FileMessage("", "big.md", "# Big\n\n" + new string('x', 5000))))
+        {
+        }
+
+        var reply = await _teams.WaitForCallAsync(c => ((string?)c.Body?["text"])?.Contains("big.md", StringComparison.Ordinal) == true);
+        Assert.Contains("too large", (string?)reply.Body!["text"], StringComparison.Ordinal);
         await using var db = Db();
         Assert.False(await db.Documents.AnyAsync());
     }
