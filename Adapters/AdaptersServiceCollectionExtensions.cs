@@ -17,6 +17,7 @@ public static class AdaptersServiceCollectionExtensions
         builder.Services.AddOptions<SlackOptions>().BindConfiguration(SlackOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SlackOptions>, SlackOptionsValidator>();
         builder.AddTeamsAdapter();
+        builder.AddSlackAdapter();
         return builder;
     }
 }

@@ -20,6 +20,15 @@ public sealed class SlackOptions
 
     public string ApiBaseUrl { get; set; } = SlackApiBaseUrl;
 
+    /// <summary>Largest accepted request body (events, commands, interactivity).</summary>
+    public int MaxBodyBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Seconds between streamed appends (chat.appendStream) or fallback updates (chat.update, about one a second).</summary>
+    public double StreamIntervalSeconds { get; set; } = 1.0;
+
+    /// <summary>Answer messages from other bots. Off by default: two bots answering each other never stop.</summary>
+    public bool AnswerOtherBots { get; set; }
+
     public bool Enabled => !string.IsNullOrWhiteSpace(BotToken);
 }
 
@@ -49,6 +58,20 @@ internal sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
         }
 
         OptionsUrls.RequireHttpsOrLoopback(errors, "Slack:ApiBaseUrl", options.ApiBaseUrl);
+        if (!options.ApiBaseUrl.EndsWith('/'))
+        {
+            errors.Add("Slack:ApiBaseUrl must end with '/'.");
+        }
+
+        if (options.MaxBodyBytes is < 1024 or > 16 * 1024 * 1024)
+        {
+            errors.Add("Slack:MaxBodyBytes must be between 1 KB and 16 MB.");
+        }
+
+        if (options.StreamIntervalSeconds is < 0.05 or > 10)
+        {
+            errors.Add("Slack:StreamIntervalSeconds must be between 0.05 and 10.");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -1,4 +1,5 @@
 using ChatBot.Adapters;
+using ChatBot.Adapters.Slack;
 using ChatBot.Adapters.Teams;
 using ChatBot.Adapters.Web;
 using ChatBot.AdminPortal;
@@ -59,6 +60,7 @@ internal static class ChatBotHostExtensions
         app.MapDocumentDownload();
         app.MapWebChatUploads();
         app.MapTeams();
+        app.MapSlack();
         return app;
     }
 }

@@ -1,0 +1,125 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ChatBot.Adapters.Slack.Api;
+
+/// <summary>A Web API call answered <c>ok:false</c> (Slack's errors come with HTTP 200); <see cref="Error"/> is Slack's code.</summary>
+internal sealed class SlackApiException(string method, string error) : Exception($"{method} failed: {error}")
+{
+    public string Method { get; } = method;
+
+    public string Error { get; } = error;
+
+    /// <summary>The token no longer works: the installation is gone.</summary>
+    public bool IsAuthError => Error is "invalid_auth" or "token_revoked" or "account_inactive" or "not_authed" or "token_expired";
+}
+
+/// <summary>
+/// The Slack Web API: <c>POST {Slack:ApiBaseUrl}{method}</c>, form-encoded (the one format every method accepts; objects
+/// such as <c>blocks</c> are JSON strings), the bot token as Bearer. <c>ok:false</c> becomes a
+/// <see cref="SlackApiException"/> carrying Slack's code. HTTP 429 waits for Retry-After and tries again (up to three
+/// times); each call waits on its own, so a throttled method in one channel holds up nothing else.
+/// </summary>
+internal sealed partial class SlackApiClient(HttpClient http, IOptions<SlackOptions> options, ILogger<SlackApiClient> logger)
+{
+    private const int MaxAttempts = 4;
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
+
+    public async Task<JsonObject> CallAsync(string method, IReadOnlyDictionary<string, object?> arguments, CancellationToken cancellationToken)
+    {
+        var slack = options.Value;
+        var fields = arguments
+            .Where(a => a.Value is not null)
+            .Select(a => new KeyValuePair<string, string>(a.Key, a.Value switch
+            {
+                string text => text,
+                bool flag => flag ? "true" : "false",
+                JsonNode node => node.ToJsonString(),
+                var other => JsonSerializer.Serialize(other),
+            }))
+            .ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(slack.ApiBaseUrl), method))
+            {
+                Content = new FormUrlEncodedContent(fields),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", slack.BotToken);
+            using var response = await http.SendAsync(request, cancellationToken);
+            if ((int)response.StatusCode == 429 && attempt < MaxAttempts)
+            {
+                var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+                if (wait <= MaxRetryAfter)
+                {
+                    Log.RateLimited(logger, method, wait.TotalSeconds);
+                    await Task.Delay(wait, cancellationToken);
+                    continue;
+                }
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new SlackApiException(method, "http_" + (int)response.StatusCode);
+            }
+
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)) as JsonObject
+                ?? throw new SlackApiException(method, "invalid_response");
+            if ((bool?)body["ok"] != true)
+            {
+                var error = (string?)body["error"] ?? "unknown_error";
+                Log.Failed(logger, method, error);
+                throw new SlackApiException(method, error);
+            }
+
+            return body;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 800, Level = LogLevel.Information, Message = "Slack {Method} is rate limited; retrying in {Seconds} s")]
+        public static partial void RateLimited(ILogger logger, string method, double seconds);
+
+        [LoggerMessage(EventId = 801, Level = LogLevel.Warning, Message = "Slack {Method} answered {Error}")]
+        public static partial void Failed(ILogger logger, string method, string error);
+    }
+}
+
+/// <summary>Who the bot is in its workspace (from <c>auth.test</c>, asked once and kept).</summary>
+internal sealed record SlackIdentity(string TeamId, string BotUserId, string BotId);
+
+/// <summary>The configured workspace's identity, learned with <c>auth.test</c> on first use and kept.</summary>
+internal sealed class SlackWorkspace(SlackApiClient api) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private SlackIdentity? _identity;
+
+    public async Task<SlackIdentity> IdentityAsync(CancellationToken cancellationToken)
+    {
+        if (_identity is { } known)
+        {
+            return known;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_identity is null)
+            {
+                var auth = await api.CallAsync("auth.test", new Dictionary<string, object?>(), cancellationToken);
+                _identity = new SlackIdentity((string)auth["team_id"]!, (string)auth["user_id"]!, (string?)auth["bot_id"] ?? "");
+            }
+
+            return _identity;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+}

@@ -1,0 +1,159 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using ChatBot.Adapters.Slack.Api;
+using ChatBot.Adapters.Turns;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ChatBot.Adapters.Slack.Events;
+
+/// <summary>
+/// What the bot does with a verified <c>event_callback</c>. A message worth answering becomes an inbox turn whose
+/// event id is the message itself (team, channel, ts): Slack's retries (same <c>event_id</c>) and the second copy of a
+/// channel mention (<c>app_mention</c> and <c>message.channels</c>, different event ids) are one turn, answered once.
+/// </summary>
+internal sealed partial class SlackEventHandler(
+    ITurnInbox inbox,
+    IChannelInstallations installations,
+    SlackWorkspace workspace,
+    SlackApiClient api,
+    IOptions<SlackOptions> options,
+    TimeProvider clock,
+    ILogger<SlackEventHandler> logger)
+{
+    /// <summary>Message subtypes that are a person saying something; every other subtype (edits, joins, bots…) is ignored.</summary>
+    private static readonly HashSet<string> UserSubtypes = new(StringComparer.Ordinal) { "", "file_share", "thread_broadcast" };
+
+    public async Task HandleAsync(JsonObject envelope, CancellationToken cancellationToken)
+    {
+        var identity = await workspace.IdentityAsync(cancellationToken);
+        var teamId = (string?)envelope["authorizations"]?[0]?["team_id"] ?? (string?)envelope["team_id"];
+        if (teamId != identity.TeamId)
+        {
+            // Not a workspace this bot is installed in: acknowledged and dropped.
+            Log.UnknownTeam(logger);
+            return;
+        }
+
+        if (envelope["event"] is not JsonObject e)
+        {
+            return;
+        }
+
+        switch ((string?)e["type"])
+        {
+            case "app_mention":
+            case "message":
+                await OnMessageAsync(envelope, e, identity, cancellationToken);
+                break;
+            case "member_joined_channel" when (string?)e["user"] == identity.BotUserId:
+                await IntroduceAsync(e, cancellationToken);
+                break;
+        }
+    }
+
+    private async Task OnMessageAsync(JsonObject envelope, JsonObject e, SlackIdentity identity, CancellationToken cancellationToken)
+    {
+        var subtype = (string?)e["subtype"] ?? "";
+        var user = (string?)e["user"];
+        var botId = (string?)e["bot_id"];
+        if (!UserSubtypes.Contains(subtype) || (bool?)e["hidden"] == true || user is null
+            || user == identity.BotUserId || botId == identity.BotId
+            || (botId is not null && !options.Value.AnswerOtherBots))
+        {
+            return;
+        }
+
+        var channel = (string)e["channel"]!;
+        var ts = (string)e["ts"]!;
+        var threadTs = (string?)e["thread_ts"];
+        var channelType = (string?)e["channel_type"] ?? (channel.StartsWith('D') ? "im" : "channel");
+        var type = channelType switch
+        {
+            "im" => ConversationType.Personal,
+            "mpim" => ConversationType.Group,
+            _ => ConversationType.Channel,
+        };
+        var text = (string?)e["text"] ?? "";
+        var mentioned = text.Contains($"<@{identity.BotUserId}", StringComparison.Ordinal);
+        var teamId = identity.TeamId;
+        if (type != ConversationType.Personal && !mentioned)
+        {
+            // In channels: only mentions, or replies in a thread the bot already takes part in.
+            if (threadTs is null || !await installations.InThreadAsync(ChannelKind.Slack, teamId, channel, threadTs, cancellationToken))
+            {
+                return;
+            }
+        }
+
+        // Every answer lives in a thread: the mention's own, or (agent experience) each DM message starts one.
+        var thread = threadTs ?? ts;
+        var turn = new InboundTurn
+        {
+            Channel = ChannelKind.Slack,
+            EventId = $"{teamId}|{channel}|{ts}",
+            TenantId = teamId,
+            Conversation = new ConversationReference(channel, thread, type, type == ConversationType.Personal ? null : [channel]),
+            User = new UserReference(user, ""),
+            Text = StripMention(text, identity.BotUserId),
+            ReplyAddress = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [SlackAddress.Channel] = channel,
+                [SlackAddress.ThreadTs] = thread,
+                [SlackAddress.TeamId] = teamId,
+                [SlackAddress.UserId] = user,
+                [SlackAddress.ChannelType] = channelType,
+            },
+            ReceivedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        if (turn.Text.Length == 0)
+        {
+            return;
+        }
+
+        var receipt = await inbox.AcceptAsync(turn, cancellationToken);
+        if (receipt.Duplicate)
+        {
+            Log.Duplicate(logger, (string?)envelope["event_id"] ?? "");
+        }
+    }
+
+    private async Task IntroduceAsync(JsonObject e, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await api.CallAsync("chat.postMessage", new Dictionary<string, object?>
+            {
+                ["channel"] = (string?)e["channel"],
+                ["text"] = "Hi! I answer questions from the company's knowledge and cite my sources. Mention me with a question, or send me a direct message.",
+            }, cancellationToken);
+        }
+        catch (SlackApiException)
+        {
+            // Logged by the client; an intro is not worth failing the event for.
+        }
+    }
+
+    /// <summary>The text without the bot's own mention (<c>&lt;@U123&gt;</c> or <c>&lt;@U123|name&gt;</c>); other mentions stay.</summary>
+    internal static string StripMention(string text, string botUserId) =>
+        Regex.Replace(text, $@"<@{Regex.Escape(botUserId)}(\|[^>]*)?>", "", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)).Trim();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 810, Level = LogLevel.Information, Message = "Dropped a Slack event from a workspace this bot is not installed in")]
+        public static partial void UnknownTeam(ILogger logger);
+
+        [LoggerMessage(EventId = 811, Level = LogLevel.Debug, Message = "Slack event {EventId} repeats a message already in the inbox")]
+        public static partial void Duplicate(ILogger logger, string eventId);
+    }
+}
+
+/// <summary>The keys of <see cref="InboundTurn.ReplyAddress"/> for Slack.</summary>
+internal static class SlackAddress
+{
+    public const string Channel = "channel";
+    public const string ThreadTs = "threadTs";
+    public const string TeamId = "teamId";
+    public const string UserId = "userId";
+    public const string ChannelType = "channelType";
+}

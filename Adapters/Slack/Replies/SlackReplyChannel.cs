@@ -1,0 +1,353 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using ChatBot.Adapters.Slack.Api;
+using ChatBot.Adapters.Slack.Events;
+using ChatBot.Adapters.Turns;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ChatBot.Adapters.Slack.Replies;
+
+/// <summary>Answers Slack turns in their thread, streamed with Slack's chat streaming.</summary>
+internal sealed class SlackReplyChannel(SlackApiClient api, IOptions<SlackOptions> options, TimeProvider clock, ILoggerFactory loggers) : IReplyChannel
+{
+    public ChannelKind Channel => ChannelKind.Slack;
+
+    public IReplyWriter Open(InboundTurn turn, long turnId)
+    {
+        ArgumentNullException.ThrowIfNull(turn);
+        return new SlackReplyWriter(api, turn.ReplyAddress, TimeSpan.FromSeconds(options.Value.StreamIntervalSeconds), clock, loggers.CreateLogger<SlackReplyWriter>());
+    }
+}
+
+/// <summary>
+/// One Slack answer. Words are streamed (<c>chat.startStream</c>, then <c>chat.appendStream</c> with what is new, at most
+/// once per interval) and the stream is closed with <c>chat.stopStream</c> carrying the sources and feedback buttons.
+/// When Slack refuses to stream (an old client, a channel type) the answer is posted and then updated with
+/// <c>chat.update</c> at the same pace. <c>stopped_by_user</c> ends the stream quietly and stops the model. Text beyond
+/// one message's limit is sent as further messages in the thread.
+/// </summary>
+internal sealed partial class SlackReplyWriter : IReplyWriter
+{
+    private readonly SlackApiClient _api;
+    private readonly IReadOnlyDictionary<string, string> _address;
+    private readonly TimeSpan _interval;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly StringBuilder _text = new();
+    private readonly SemaphoreSlim _more = new(0, 1);
+    private readonly CancellationTokenSource _stopped = new();
+    private Task? _pump;
+    private bool _finished;
+    private string? _ts;
+    private bool _fallback;
+    private bool _closed;
+    private int _sentLength;
+    private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
+
+    public SlackReplyWriter(SlackApiClient api, IReadOnlyDictionary<string, string> address, TimeSpan interval, TimeProvider clock, ILogger logger)
+    {
+        _api = api;
+        _address = address;
+        _interval = interval;
+        _clock = clock;
+        _logger = logger;
+    }
+
+    public CancellationToken UserStopped => _stopped.Token;
+
+    private string Channel => _address[SlackAddress.Channel];
+
+    private string ThreadTs => _address[SlackAddress.ThreadTs];
+
+    private bool IsDirectMessage => _address.GetValueOrDefault(SlackAddress.ChannelType) == "im";
+
+    public async Task SetStatusAsync(string status, CancellationToken cancellationToken)
+    {
+        if (!IsDirectMessage || _ts is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _api.CallAsync("assistant.threads.setStatus", new Dictionary<string, object?> { ["channel_id"] = Channel, ["thread_ts"] = ThreadTs, ["status"] = status }, cancellationToken);
+        }
+        catch (SlackApiException)
+        {
+            // A status is a nicety: a thread Slack does not treat as an assistant thread refuses it.
+        }
+    }
+
+    public Task AppendAsync(string delta, CancellationToken cancellationToken)
+    {
+        lock (_text)
+        {
+            _text.Append(delta);
+        }
+
+        if (!_closed)
+        {
+            _pump ??= Task.Run(() => PumpAsync(cancellationToken), CancellationToken.None);
+            Signal();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<string?> CompleteAsync(FinalReply reply, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        await StopPumpAsync();
+        if (_stopped.IsCancellationRequested)
+        {
+            return _ts;
+        }
+
+        var messages = SlackMessages.Build(reply);
+        var first = messages[0];
+        string firstTs;
+        if (_ts is not null && !_fallback)
+        {
+            await WaitForIntervalAsync(cancellationToken);
+            // The streamed words stay when the final text goes on from them; otherwise the message is replaced.
+            var streamed = Sent();
+            var firstPart = FirstPart(reply.Text, messages);
+            var continues = firstPart.StartsWith(streamed, StringComparison.Ordinal);
+            await StopStreamAsync(continues ? firstPart[streamed.Length..] : null, continues && messages.Count == 1 ? Trailing(first.Blocks) : null, cancellationToken);
+            if (!continues)
+            {
+                await UpdateAsync(first, cancellationToken);
+            }
+
+            firstTs = _ts!;
+        }
+        else if (_ts is not null)
+        {
+            await WaitForIntervalAsync(cancellationToken);
+            await UpdateAsync(first, cancellationToken);
+            firstTs = _ts!;
+        }
+        else
+        {
+            firstTs = await PostAsync(first, cancellationToken);
+        }
+
+        foreach (var more in messages.Skip(1))
+        {
+            await PostAsync(more, cancellationToken);
+        }
+
+        return firstTs;
+    }
+
+    public async Task FailAsync(string userMessage, CancellationToken cancellationToken)
+    {
+        await StopPumpAsync();
+        if (_ts is not null && !_fallback && !_stopped.IsCancellationRequested)
+        {
+            try
+            {
+                await StopStreamAsync("\n\n" + userMessage, null, cancellationToken);
+                return;
+            }
+            catch (SlackApiException)
+            {
+                // Say it in a message of its own.
+            }
+        }
+
+        await PostAsync(new SlackMessage(userMessage, new JsonArray(new JsonObject { ["type"] = "markdown", ["text"] = userMessage })), cancellationToken);
+    }
+
+    private async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await WaitForIntervalAsync(cancellationToken);
+                var text = Current();
+                if (text.Length > _sentLength && text.Length <= SlackMessages.MaxTextPerMessage && !_closed)
+                {
+                    await SendPreviewAsync(text, cancellationToken);
+                }
+
+                if (_finished || _closed)
+                {
+                    return;
+                }
+
+                await _more.WaitAsync(cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Shows the words so far: start or extend the stream, or (when Slack will not stream) post and update.</summary>
+    private async Task SendPreviewAsync(string text, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_ts is null)
+            {
+                try
+                {
+                    var started = await _api.CallAsync("chat.startStream", StreamStart(text), cancellationToken);
+                    _ts = (string?)started["ts"];
+                }
+                catch (SlackApiException ex) when (ex.Error != "stopped_by_user" && !ex.IsAuthError)
+                {
+                    Log.StreamRefused(_logger, ex.Error);
+                    _fallback = true;
+                    var posted = await _api.CallAsync("chat.postMessage", new Dictionary<string, object?> { ["channel"] = Channel, ["thread_ts"] = ThreadTs, ["markdown_text"] = text }, cancellationToken);
+                    _ts = (string?)posted["ts"];
+                }
+            }
+            else if (_fallback)
+            {
+                await _api.CallAsync("chat.update", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["markdown_text"] = text }, cancellationToken);
+            }
+            else
+            {
+                await _api.CallAsync("chat.appendStream", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["markdown_text"] = text[_sentLength..] }, cancellationToken);
+            }
+
+            _sentLength = text.Length;
+            _lastSend = _clock.GetUtcNow();
+        }
+        catch (SlackApiException ex) when (ex.Error == "stopped_by_user")
+        {
+            Log.UserStopped(_logger);
+            _closed = true;
+            _stopped.Cancel();
+        }
+        catch (SlackApiException ex)
+        {
+            // The preview stops here; the final message still carries the whole answer.
+            Log.PreviewFailed(_logger, ex.Error);
+            _closed = true;
+        }
+    }
+
+    private Dictionary<string, object?> StreamStart(string text)
+    {
+        var arguments = new Dictionary<string, object?> { ["channel"] = Channel, ["thread_ts"] = ThreadTs, ["markdown_text"] = text };
+        if (!IsDirectMessage)
+        {
+            // Streams in channels name the person they answer.
+            arguments["recipient_user_id"] = _address[SlackAddress.UserId];
+            arguments["recipient_team_id"] = _address[SlackAddress.TeamId];
+        }
+
+        return arguments;
+    }
+
+    private async Task StopStreamAsync(string? text, JsonArray? blocks, CancellationToken cancellationToken)
+    {
+        var arguments = new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts };
+        if (!string.IsNullOrEmpty(text))
+        {
+            arguments["markdown_text"] = text;
+        }
+
+        if (blocks is { Count: > 0 })
+        {
+            arguments["blocks"] = blocks;
+        }
+
+        try
+        {
+            await _api.CallAsync("chat.stopStream", arguments, cancellationToken);
+        }
+        catch (SlackApiException ex) when (ex.Error == "stopped_by_user")
+        {
+            _stopped.Cancel();
+        }
+    }
+
+    private Task<JsonObject> UpdateAsync(SlackMessage message, CancellationToken cancellationToken) =>
+        _api.CallAsync("chat.update", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["text"] = message.Text, ["blocks"] = message.Blocks }, cancellationToken);
+
+    private async Task<string> PostAsync(SlackMessage message, CancellationToken cancellationToken)
+    {
+        var posted = await _api.CallAsync("chat.postMessage", new Dictionary<string, object?>
+        {
+            ["channel"] = Channel, ["thread_ts"] = ThreadTs, ["text"] = message.Text, ["blocks"] = message.Blocks,
+        }, cancellationToken);
+        return (string)posted["ts"]!;
+    }
+
+    /// <summary>The blocks after the text (sources, feedback): what stopStream adds under the streamed words.</summary>
+    private static JsonArray Trailing(JsonArray blocks) => new([.. blocks.Skip(1).Select(b => b!.DeepClone())]);
+
+    private static string FirstPart(string text, IReadOnlyList<SlackMessage> messages) =>
+        messages.Count == 1 ? text : SlackMessages.Split(text, SlackMessages.MaxTextPerMessage)[0];
+
+    private string Current()
+    {
+        lock (_text)
+        {
+            return _text.ToString();
+        }
+    }
+
+    private string Sent()
+    {
+        lock (_text)
+        {
+            return _text.ToString(0, _sentLength);
+        }
+    }
+
+    private void Signal()
+    {
+        try
+        {
+            _more.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+    }
+
+    private async Task StopPumpAsync()
+    {
+        _finished = true;
+        if (_pump is { } pump)
+        {
+            Signal();
+            await pump;
+        }
+    }
+
+    private async Task WaitForIntervalAsync(CancellationToken cancellationToken)
+    {
+        var wait = _lastSend + _interval - _clock.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, _clock, cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopPumpAsync();
+        _stopped.Dispose();
+        _more.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 830, Level = LogLevel.Information, Message = "Slack would not stream ({Error}); posting and updating instead")]
+        public static partial void StreamRefused(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 831, Level = LogLevel.Information, Message = "The user stopped the streamed answer")]
+        public static partial void UserStopped(ILogger logger);
+
+        [LoggerMessage(EventId = 832, Level = LogLevel.Warning, Message = "A streamed update failed ({Error}); the final message will carry the answer")]
+        public static partial void PreviewFailed(ILogger logger, string error);
+    }
+}

@@ -1,0 +1,27 @@
+using ChatBot.Adapters.Slack.Api;
+using ChatBot.Adapters.Slack.Events;
+using ChatBot.Adapters.Slack.Replies;
+using ChatBot.Adapters.Turns;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace ChatBot.Adapters.Slack;
+
+internal static class SlackServiceCollectionExtensions
+{
+    /// <summary>The Slack adapter's services: always registered, reading <c>Slack:*</c> when used (404 until configured).</summary>
+    public static IHostApplicationBuilder AddSlackAdapter(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        // Held by singletons: pooled connections are renewed instead of the handler.
+        services.AddHttpClient<SlackApiClient>(c => c.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        services.AddSingleton<SlackWorkspace>();
+        services.AddSingleton<SlackEventHandler>();
+        services.AddSingleton<IReplyChannel, SlackReplyChannel>();
+        services.AddSingleton<INoticeChannel, SlackNoticeChannel>();
+        services.AddSingleton<IChannelUserDirectory, SlackUserDirectory>();
+        return builder;
+    }
+}

@@ -1,0 +1,350 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using ChatBot.Adapters.Slack;
+using ChatBot.ChatData.Conversations;
+using ChatBot.ChatData.Database;
+using ChatBot.ChatData.Inbox;
+using ChatBot.ChatData.Users;
+using ChatBot.KnowledgeIngest.Retrieval;
+using ChatBot.TestSupport;
+using ChatBot.TestSupport.Fakes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ChatBot.BotHost.Tests.Slack;
+
+/// <summary>
+/// The Slack adapter through the real host: events signed as Slack signs them, a fake Slack Web API on 127.0.0.1 that
+/// records every call and can fail, throttle or stop a stream.
+/// </summary>
+public sealed class SlackAdapterTests : IAsyncLifetime
+{
+    private const string Answer = "Install the **Contoso VPN** client from the Software Center [1]. Hotel Wi-Fi is public, so connect first [2].";
+
+    private FakeSlack _slack = null!;
+    private FakeOpenAiServer _model = null!;
+    private ChatBotAppFactory _app = null!;
+    private HttpClient _bot = null!;
+
+    public async Task InitializeAsync()
+    {
+        _slack = await FakeSlack.StartAsync();
+        _model = await FakeOpenAiServer.StartAsync();
+        _model.Default = _ => FakeReply.Text(Answer, firstTokenDelay: TimeSpan.FromMilliseconds(50), tokenDelay: TimeSpan.FromMilliseconds(40), pieceLength: 8);
+        StartHost();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _bot.Dispose();
+        await _app.DisposeAsync();
+        await _model.DisposeAsync();
+        await _slack.DisposeAsync();
+    }
+
+    private void StartHost(params (string Key, string Value)[] extra)
+    {
+        _bot?.Dispose();
+        _app?.Dispose();
+        _app = new ChatBotAppFactory()
+            .WithModels(_model.Endpoint, ("gpt-4o-mini", 0.15m, 0.6m))
+            .WithServices(s => s.AddSingleton<IKnowledgeRetriever>(FixedKnowledgeRetriever.VpnGuide()));
+        foreach (var (key, value) in FakeSlack.HostSettings(_slack))
+        {
+            _app.With(key, value);
+        }
+
+        _app.With("Inbox:PollSeconds", "0.2");
+        foreach (var (key, value) in extra)
+        {
+            _app.With(key, value);
+        }
+
+        _bot = _app.CreateClient();
+    }
+
+    [Fact]
+    public void Signature_SlacksPublishedExample_Verifies()
+    {
+        const string body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+        var at = DateTimeOffset.FromUnixTimeSeconds(1531420618);
+
+        Assert.Equal("v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503", SlackSignature.Compute(FakeSlack.SigningSecret, "1531420618", Encoding.UTF8.GetBytes(body)));
+        Assert.Null(SlackSignature.Check(FakeSlack.SigningSecret, "1531420618", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503", Encoding.UTF8.GetBytes(body), at.AddSeconds(299)));
+        Assert.NotNull(SlackSignature.Check(FakeSlack.SigningSecret, "1531420618", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503", Encoding.UTF8.GetBytes(body), at.AddSeconds(301)));
+        Assert.NotNull(SlackSignature.Check(FakeSlack.SigningSecret, "1531420618", "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503", Encoding.UTF8.GetBytes(body + "&x=1"), at));
+    }
+
+    public static TheoryData<string> BadSignatures() => ["bad signature", "stale", "future", "no headers", "altered body", "not v0", "garbled timestamp"];
+
+    [Theory]
+    [MemberData(nameof(BadSignatures))]
+    public async Task Events_BadlySigned_Get401AndNothingIsStored(string kind)
+    {
+        var body = _slack.Envelope(FakeSlack.Message("How do I connect to the VPN?")).ToJsonString();
+        var now = DateTimeOffset.UtcNow;
+        var ts = now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var response = kind switch
+        {
+            "bad signature" => await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, body, signature: "v0=" + new string('a', 64)),
+            "stale" => await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, body, at: now.AddMinutes(-6)),
+            "future" => await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, body, at: now.AddMinutes(6)),
+            "no headers" => await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, body, sign: false),
+            "altered body" => await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, body.Replace("VPN", "payroll", StringComparison.Ordinal),
+                signature: SlackSignature.Compute(FakeSlack.SigningSecret, ts, Encoding.UTF8.GetBytes(body))),
+            "not v0" => await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, body, signature: "v1=" + new string('a', 64)),
+            _ => await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, body, sign: false,
+                headers: new Dictionary<string, string> { ["X-Slack-Request-Timestamp"] = "soon", ["X-Slack-Signature"] = "v0=" + new string('a', 64) }),
+        };
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(0, await InboxCountAsync());
+    }
+
+    [Fact]
+    public async Task UrlVerification_EchoesTheChallenge()
+    {
+        using var response = await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, "{\"token\":\"Jhj5dZrVaK7ZwHHjRyZWjbDl\",\"challenge\":\"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P\",\"type\":\"url_verification\"}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["challenge"]);
+    }
+
+    [Fact]
+    public async Task Events_MalformedOrOversized_AreRefusedAndNothingStored()
+    {
+        using var malformed = await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, "{\"type\":\"event_callback\",");
+        using var huge = await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, _slack.Envelope(FakeSlack.Message(new string('x', 300 * 1024))).ToJsonString());
+
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+        Assert.Equal(0, await InboxCountAsync());
+    }
+
+    [Fact]
+    public async Task DirectMessage_StreamsInItsThreadAndEndsWithSourcesAndFeedback()
+    {
+        var message = FakeSlack.Message("How do I connect to the VPN?");
+
+        using var response = await FakeSlack.SendEventAsync(_bot, _slack.Envelope(message));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stop = await _slack.WaitForCallAsync(c => c.Method == "chat.stopStream");
+        var start = _slack.Calls.Single(c => c.Method == "chat.startStream");
+        Assert.Equal("D111", start["channel"]);
+        Assert.Equal((string?)message["ts"], start["thread_ts"]);
+        Assert.Null(start["recipient_user_id"]); // a DM needs no recipient
+        Assert.Contains(_slack.Calls, c => c.Method == "assistant.threads.setStatus" && c["thread_ts"] == (string?)message["ts"]);
+        var streamed = start["markdown_text"] + string.Concat(_slack.Calls.Where(c => c.Method == "chat.appendStream").Select(c => c["markdown_text"])) + stop["markdown_text"];
+        Assert.Equal(Answer, streamed);
+        var blocks = stop.Blocks!;
+        Assert.Equal("context", (string?)blocks[0]!["type"]);
+        Assert.Contains("<https://intranet.example.com/vpn|[1] VPN setup guide, p. 2>", (string?)blocks[0]!["elements"]![0]!["text"], StringComparison.Ordinal);
+        Assert.Equal("feedback_buttons", (string?)blocks[1]!["elements"]![0]!["type"]);
+        Assert.All(_slack.Calls, c => Assert.Equal("Bearer " + FakeSlack.BotToken, c.Authorization));
+    }
+
+    [Fact]
+    public async Task ChannelMention_ArrivingTwice_IsAnsweredOnceInTheThreadWithTheMentionStripped()
+    {
+        var ts = "1700000100.000100";
+        var mention = FakeSlack.Message($"<@{FakeSlack.BotUserId}> how do I connect to the VPN?", channel: "C111", ts: ts, type: "app_mention");
+        var copy = FakeSlack.Message($"<@{FakeSlack.BotUserId}> how do I connect to the VPN?", channel: "C111", channelType: "channel", ts: ts);
+        var envelope = _slack.Envelope(mention, eventId: "Ev-mention");
+
+        using (await FakeSlack.SendEventAsync(_bot, envelope))
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(copy, eventId: "Ev-copy")))
+        using (await FakeSlack.PostAsync(_bot, SlackEndpoints.EventsPath, envelope.ToJsonString(), headers: new Dictionary<string, string> { ["X-Slack-Retry-Num"] = "1", ["X-Slack-Retry-Reason"] = "http_timeout" }))
+        {
+        }
+
+        await _slack.WaitForCallAsync(c => c.Method == "chat.stopStream");
+        await Task.Delay(500);
+        var start = Assert.Single(_slack.Calls, c => c.Method == "chat.startStream");
+        Assert.Equal(ts, start["thread_ts"]);
+        Assert.Equal("U222", start["recipient_user_id"]);
+        Assert.Equal(FakeSlack.TeamId, start["recipient_team_id"]);
+        Assert.Equal(1, await InboxCountAsync());
+        var question = _model.Requests.Single().Messages[^1].Content;
+        Assert.DoesNotContain("<@", question, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ThreadReply_WithoutMention_IsAnsweredOnlyInAThreadTheBotIsIn()
+    {
+        var root = "1700000200.000100";
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message($"<@{FakeSlack.BotUserId}> VPN?", channel: "C111", ts: root, type: "app_mention"))))
+        {
+        }
+
+        await _slack.WaitForCallAsync(c => c.Method == "chat.stopStream");
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("and on hotel Wi-Fi?", channel: "C111", channelType: "channel", threadTs: root))))
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("unrelated chatter", channel: "C111", channelType: "channel", threadTs: "1700000300.000100"))))
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("top-level chatter", channel: "C111", channelType: "channel"))))
+        {
+        }
+
+        await _app.WaitForAsync(async db => await db.Inbox.CountAsync(i => i.Status == InboxStatus.Done) == 2);
+        await Task.Delay(300);
+        Assert.Equal(2, await InboxCountAsync());
+    }
+
+    [Theory]
+    [InlineData("own bot user")]
+    [InlineData("own bot id")]
+    [InlineData("other bot")]
+    [InlineData("edit")]
+    [InlineData("deleted")]
+    [InlineData("channel join")]
+    [InlineData("unknown team")]
+    public async Task Events_ThatAreNotAPersonAsking_AreAcknowledgedAndIgnored(string kind)
+    {
+        var message = FakeSlack.Message("How do I connect to the VPN?");
+        switch (kind)
+        {
+            case "own bot user": message["user"] = FakeSlack.BotUserId; break;
+            case "own bot id": message["bot_id"] = FakeSlack.BotId; break;
+            case "other bot": message["bot_id"] = "B999"; break;
+            case "edit": message["subtype"] = "message_changed"; message["hidden"] = true; break;
+            case "deleted": message["subtype"] = "message_deleted"; break;
+            case "channel join": message["subtype"] = "channel_join"; break;
+        }
+
+        using var response = await FakeSlack.SendEventAsync(_bot, _slack.Envelope(message, teamId: kind == "unknown team" ? "T999" : FakeSlack.TeamId));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, await InboxCountAsync());
+    }
+
+    [Fact]
+    public async Task StreamingRefused_FallsBackToAPostedMessageThatIsUpdated()
+    {
+        _slack.Fail("chat.startStream", "channel_type_not_supported");
+
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("How do I connect to the VPN?"))))
+        {
+        }
+
+        await _app.WaitForAsync(async db => await db.Messages.AnyAsync(m => m.DeliveredAt != null));
+        var post = Assert.Single(_slack.Calls, c => c.Method == "chat.postMessage");
+        var final = _slack.Calls.Last(c => c.Method == "chat.update");
+        Assert.Equal(post["thread_ts"], final["thread_ts"] ?? post["thread_ts"]);
+        Assert.Contains(Answer, final.Blocks!.ToJsonString().Replace("\\u0027", "'", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain(_slack.Calls, c => c.Method == "chat.stopStream");
+    }
+
+    [Fact]
+    public async Task UserStopsTheStream_GenerationStopsAndNothingMoreIsSent()
+    {
+        _model.Default = _ => FakeReply.Text(string.Concat(Enumerable.Repeat("More words about the VPN. ", 60)), firstTokenDelay: TimeSpan.FromMilliseconds(50), tokenDelay: TimeSpan.FromMilliseconds(30), pieceLength: 5);
+        _slack.Fail("chat.appendStream", "stopped_by_user");
+
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("Tell me everything about the VPN"))))
+        {
+        }
+
+        await _app.WaitForAsync(async db => await db.Inbox.AnyAsync(i => i.Status == InboxStatus.Done));
+        Assert.Single(_slack.Calls, c => c.Method == "chat.appendStream");
+        Assert.DoesNotContain(_slack.Calls, c => c.Method is "chat.stopStream" or "chat.postMessage");
+        await using var db = _app.Db();
+        var stored = await db.Messages.SingleAsync(m => m.Role == MessageRole.Assistant);
+        Assert.True(stored.Content.Length < 60 * 26, "generation stopped early");
+    }
+
+    [Fact]
+    public async Task RateLimitedMidStream_WaitsForRetryAfterAndCarriesOn()
+    {
+        _model.Default = _ => FakeReply.Text(Answer, firstTokenDelay: TimeSpan.FromMilliseconds(50), tokenDelay: TimeSpan.FromMilliseconds(60), pieceLength: 4);
+        _slack.RateLimit("chat.appendStream", retryAfterSeconds: 1);
+
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("How do I connect to the VPN?"))))
+        {
+        }
+
+        var stop = await _slack.WaitForCallAsync(c => c.Method == "chat.stopStream");
+        var appends = _slack.Calls.Where(c => c.Method == "chat.appendStream").ToList();
+        Assert.True(appends.Count >= 2);
+        Assert.True(appends[1].At - appends[0].At >= TimeSpan.FromMilliseconds(900), "Retry-After was honoured");
+        var start = _slack.Calls.Single(c => c.Method == "chat.startStream");
+        // The throttled call was sent again with the same text: nothing lost, nothing doubled.
+        var delivered = start["markdown_text"] + string.Concat(appends.Skip(1).Select(c => c["markdown_text"])) + stop["markdown_text"];
+        Assert.Equal(Answer, delivered);
+    }
+
+    [Fact]
+    public async Task VeryLongAnswer_IsSplitIntoMessagesWithinSlacksLimits()
+    {
+        var paragraph = string.Concat(Enumerable.Repeat("The VPN client keeps your connection safe on every network. ", 20)) + "\n\n";
+        var text = string.Concat(Enumerable.Repeat(paragraph, 34)); // about 41,000 characters
+        _model.Default = _ => FakeReply.Text(text, pieceLength: 2000);
+
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("Tell me everything"))))
+        {
+        }
+
+        await _app.WaitForAsync(async db => await db.Messages.AnyAsync(m => m.DeliveredAt != null), TimeSpan.FromSeconds(30));
+        var sent = _slack.Calls.Where(c => c.Method is "chat.startStream" or "chat.appendStream" or "chat.stopStream" or "chat.postMessage").ToList();
+        var posts = sent.Where(c => c.Method == "chat.postMessage").ToList();
+        Assert.True(posts.Count >= 3, "the rest of the answer follows in the thread");
+        Assert.All(posts, p => Assert.True(p.Blocks!.OfType<JsonObject>().Where(b => (string?)b["type"] == "markdown").Sum(b => ((string)b["text"]!).Length) <= 12_000));
+        Assert.All(posts, p => Assert.True(p.Blocks!.Count <= 50));
+        var streamed = string.Concat(sent.Where(c => c.Method != "chat.postMessage").Select(c => c["markdown_text"]));
+        Assert.True(streamed.Length <= 12_000);
+        // Messages break at a paragraph, line or word: put the break back when joining them.
+        var whole = streamed + "\n" + string.Join("\n", posts.Select(p => (string)p.Blocks![0]!["text"]!));
+        Assert.Equal(Normalize(text), Normalize(whole));
+        Assert.Equal("feedback_buttons", (string?)posts[^1].Blocks![^1]!["elements"]![0]!["type"]);
+    }
+
+    [Fact]
+    public async Task NewUser_EmailFromUsersInfo_LinksToTheirAccount_NoEmailStaysUnlinked()
+    {
+        var web = new User { DisplayName = "Ada (web)", Email = "ada@contoso.com", NormalizedEmail = "ada@contoso.com", CreatedAt = DateTime.UtcNow };
+        await using (var db = _app.Db())
+        {
+            db.Users.Add(web);
+            await db.SaveChangesAsync();
+        }
+
+        _slack.Emails["U222"] = "ada@contoso.com";
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("usage"))))
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("usage", channel: "D333", user: "U333"))))
+        {
+        }
+
+        await _app.WaitForAsync(async db => await db.Inbox.CountAsync(i => i.Status == InboxStatus.Done) == 2);
+        await using var check = _app.Db();
+        Assert.Equal(web.Id, (await check.ChannelIdentities.SingleAsync(i => i.ExternalUserId == "U222")).UserId);
+        var stranger = await check.ChannelIdentities.Include(i => i.User).SingleAsync(i => i.ExternalUserId == "U333");
+        Assert.Null(stranger.User!.NormalizedEmail);
+        Assert.Equal("Ada Lovelace", stranger.User.DisplayName); // the name Slack gave, never used to link
+    }
+
+    [Fact]
+    public async Task SuspendedUser_IsToldAndNothingElseHappens()
+    {
+        await using (var db = _app.Db())
+        {
+            db.Users.Add(new User { DisplayName = "Ada", Email = "ada@contoso.com", NormalizedEmail = "ada@contoso.com", IsSuspended = true, CreatedAt = DateTime.UtcNow });
+            await db.SaveChangesAsync();
+        }
+
+        _slack.Emails["U222"] = "ada@contoso.com";
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("How do I connect to the VPN?"))))
+        {
+        }
+
+        var post = await _slack.WaitForCallAsync(c => c.Method == "chat.postMessage");
+        Assert.Contains("suspended", post["text"], StringComparison.Ordinal);
+        Assert.Empty(_model.Requests);
+    }
+
+    private static string Normalize(string text) => string.Join(' ', text.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries));
+
+    private async Task<int> InboxCountAsync()
+    {
+        await using var db = _app.Db();
+        return await db.Inbox.CountAsync();
+    }
+}

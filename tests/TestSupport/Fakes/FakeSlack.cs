@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using ChatBot.Adapters.Slack;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace ChatBot.TestSupport.Fakes;
+
+/// <summary>A Web API call the bot made to the fake Slack: the method and its form fields.</summary>
+public sealed record SlackCall(string Method, IReadOnlyDictionary<string, string> Fields, string? Authorization, DateTimeOffset At)
+{
+    public string? this[string field] => Fields.GetValueOrDefault(field);
+
+    public JsonArray? Blocks => this["blocks"] is { } json ? JsonNode.Parse(json) as JsonArray : null;
+}
+
+/// <summary>
+/// Slack's Web API on 127.0.0.1 (<c>POST /api/{method}</c>, form-encoded, Bearer token, <c>ok:false</c> errors with HTTP
+/// 200, HTTP 429 with Retry-After), recording every call; scripted failures per method. Also signs event callbacks the
+/// way Slack does, to post them to the bot.
+/// </summary>
+public sealed class FakeSlack : IAsyncDisposable
+{
+    public const string SigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
+    public const string BotToken = "xoxb-test-token";
+    public const string TeamId = "T111";
+    public const string BotUserId = "UBOT";
+    public const string BotId = "BBOT";
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<SlackCall> _calls = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<(int Status, string? Error, int? RetryAfter)>> _faults = new(StringComparer.Ordinal);
+    private int _ts = 100;
+    private int _events;
+
+    private FakeSlack(WebApplication app) => _app = app;
+
+    public string ApiBaseUrl { get; private set; } = "";
+
+    public IReadOnlyList<SlackCall> Calls => [.. _calls];
+
+    /// <summary>Emails users.info reports (user id → email).</summary>
+    public ConcurrentDictionary<string, string> Emails { get; } = new(StringComparer.Ordinal);
+
+    public static Dictionary<string, string?> HostSettings(FakeSlack slack) => new()
+    {
+        ["Slack:BotToken"] = BotToken,
+        ["Slack:SigningSecret"] = SigningSecret,
+        ["Slack:ApiBaseUrl"] = slack.ApiBaseUrl,
+        ["Slack:StreamIntervalSeconds"] = "0.2",
+    };
+
+    public static async Task<FakeSlack> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var slack = new FakeSlack(app);
+        app.MapPost("/api/{method}", slack.ApiAsync);
+        await app.StartAsync();
+        slack.ApiBaseUrl = app.Urls.First().TrimEnd('/') + "/api/";
+        return slack;
+    }
+
+    /// <summary>Makes the next call(s) of <paramref name="method"/> answer <c>ok:false</c> with <paramref name="error"/>.</summary>
+    public void Fail(string method, string error, int times = 1)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            _faults.GetOrAdd(method, _ => new()).Enqueue((200, error, null));
+        }
+    }
+
+    /// <summary>Makes the next call of <paramref name="method"/> answer HTTP 429 with Retry-After.</summary>
+    public void RateLimit(string method, int retryAfterSeconds) => _faults.GetOrAdd(method, _ => new()).Enqueue((429, null, retryAfterSeconds));
+
+    /// <summary>An event_callback envelope around <paramref name="inner"/>.</summary>
+    public JsonObject Envelope(JsonObject inner, string? eventId = null, string teamId = TeamId) => new()
+    {
+        ["token"] = "deprecated-verification-token",
+        ["team_id"] = teamId,
+        ["api_app_id"] = "A111",
+        ["event"] = inner,
+        ["type"] = "event_callback",
+        ["event_id"] = eventId ?? "Ev" + Interlocked.Increment(ref _events).ToString(CultureInfo.InvariantCulture),
+        ["event_time"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        ["authorizations"] = new JsonArray(new JsonObject { ["enterprise_id"] = null, ["team_id"] = teamId, ["user_id"] = BotUserId, ["is_bot"] = true }),
+    };
+
+    /// <summary>A message event: a DM (<c>im</c>) by default, or a channel message.</summary>
+    public static JsonObject Message(string text, string channel = "D111", string channelType = "im", string user = "U222", string? ts = null, string? threadTs = null, string type = "message")
+    {
+        var e = new JsonObject
+        {
+            ["type"] = type,
+            ["user"] = user,
+            ["text"] = text,
+            ["ts"] = ts ?? NextTs(),
+            ["channel"] = channel,
+            ["event_ts"] = ts ?? NextTs(),
+            ["team"] = TeamId,
+        };
+        if (type == "message")
+        {
+            e["channel_type"] = channelType;
+        }
+
+        if (threadTs is not null)
+        {
+            e["thread_ts"] = threadTs;
+        }
+
+        return e;
+    }
+
+    /// <summary>Posts a body to the bot signed as Slack signs it (or with the given headers).</summary>
+    public static async Task<HttpResponseMessage> PostAsync(HttpClient bot, string path, string body, string contentType = "application/json", DateTimeOffset? at = null, string? signature = null, bool sign = true, IDictionary<string, string>? headers = null)
+    {
+        ArgumentNullException.ThrowIfNull(bot);
+        var timestamp = (at ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, contentType) };
+        if (sign)
+        {
+            request.Headers.Add("X-Slack-Request-Timestamp", timestamp);
+            request.Headers.Add("X-Slack-Signature", signature ?? SlackSignature.Compute(SigningSecret, timestamp, Encoding.UTF8.GetBytes(body)));
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.Add(name, value);
+        }
+
+        return await bot.SendAsync(request);
+    }
+
+    public static Task<HttpResponseMessage> SendEventAsync(HttpClient bot, JsonObject envelope) =>
+        PostAsync(bot, SlackEndpoints.EventsPath, envelope.ToJsonString());
+
+    public async Task<SlackCall> WaitForCallAsync(Func<SlackCall, bool> match, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_calls.FirstOrDefault(match) is { } call)
+            {
+                return call;
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException("No matching Slack call. Calls: " + string.Join(" | ", _calls.Select(c => c.Method + " " + string.Join("&", c.Fields.Select(f => f.Key + "=" + f.Value)))));
+    }
+
+    private static string NextTs() => $"{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}.{Random.Shared.Next(100000, 999999)}";
+
+    private async Task<IResult> ApiAsync(string method, HttpRequest request)
+    {
+        var form = request.HasFormContentType ? await request.ReadFormAsync() : null;
+        var fields = form?.ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal) ?? [];
+        var call = new SlackCall(method, fields, request.Headers.Authorization.ToString(), DateTimeOffset.UtcNow);
+        _calls.Enqueue(call);
+        if (call.Authorization != "Bearer " + BotToken)
+        {
+            return Results.Json(new { ok = false, error = "invalid_auth" });
+        }
+
+        if (_faults.TryGetValue(method, out var faults) && faults.TryDequeue(out var fault))
+        {
+            if (fault.Status == 429)
+            {
+                request.HttpContext.Response.Headers.RetryAfter = fault.RetryAfter!.Value.ToString(CultureInfo.InvariantCulture);
+                return Results.StatusCode(429);
+            }
+
+            return Results.Json(new { ok = false, error = fault.Error });
+        }
+
+        var ts = $"1700000000.{Interlocked.Increment(ref _ts):D6}";
+        return method switch
+        {
+            "auth.test" => Results.Json(new { ok = true, url = "https://test.slack.com/", team = "Test", user = "chatbot", team_id = TeamId, user_id = BotUserId, bot_id = BotId }),
+            "users.info" => Results.Json(new
+            {
+                ok = true,
+                user = new { id = fields["user"], name = "ada", real_name = "Ada Lovelace", is_bot = false, profile = new { real_name = "Ada Lovelace", email = Emails.GetValueOrDefault(fields["user"]) } },
+            }),
+            "chat.startStream" or "chat.postMessage" => Results.Json(new { ok = true, channel = fields.GetValueOrDefault("channel"), ts }),
+            "chat.appendStream" or "chat.stopStream" or "chat.update" => Results.Json(new { ok = true, channel = fields.GetValueOrDefault("channel"), ts = fields.GetValueOrDefault("ts") }),
+            _ => Results.Json(new { ok = true }),
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
