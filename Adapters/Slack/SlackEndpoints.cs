@@ -1,8 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text;
 using ChatBot.Adapters.Slack.Events;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,32 +19,23 @@ namespace ChatBot.Adapters.Slack;
 public static partial class SlackEndpoints
 {
     public const string EventsPath = "/api/slack/events";
+    public const string CommandsPath = "/api/slack/commands";
+    public const string InteractivityPath = "/api/slack/interactivity";
 
     public static IEndpointRouteBuilder MapSlack(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost(EventsPath, EventsAsync).AllowAnonymous().DisableAntiforgery();
+        endpoints.MapPost(CommandsPath, CommandsAsync).AllowAnonymous().DisableAntiforgery();
+        endpoints.MapPost(InteractivityPath, InteractivityAsync).AllowAnonymous().DisableAntiforgery();
         return endpoints;
     }
 
     private static async Task<IResult> EventsAsync(HttpContext http, IOptions<SlackOptions> options, SlackEventHandler handler, TimeProvider clock, ILoggerFactory loggers)
     {
-        var slack = options.Value;
-        if (!slack.Enabled)
+        var (body, refusal) = await ReadVerifiedAsync(http, options.Value, clock, loggers);
+        if (refusal is not null)
         {
-            return Results.NotFound();
-        }
-
-        var body = await BoundedBody.ReadAsync(http.Request, slack.MaxBodyBytes, http.RequestAborted);
-        if (body is null)
-        {
-            return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
-        }
-
-        var refused = SlackSignature.Check(slack.SigningSecret!, http.Request.Headers["X-Slack-Request-Timestamp"], http.Request.Headers["X-Slack-Signature"], body, clock.GetUtcNow());
-        if (refused is not null)
-        {
-            Log.Refused(loggers.CreateLogger(typeof(SlackEndpoints)), refused);
-            return Results.Unauthorized();
+            return refusal;
         }
 
         JsonObject? envelope;
@@ -68,6 +61,96 @@ public static partial class SlackEndpoints
                 return Results.Ok(); // app_rate_limited and whatever Slack adds later
         }
     }
+
+    /// <summary>Slash commands (form-encoded). Slack's unsigned <c>ssl_check=1</c> probe gets an empty 200 and nothing else.</summary>
+    private static async Task<IResult> CommandsAsync(HttpContext http, IOptions<SlackOptions> options, SlackInteractions interactions, TimeProvider clock, ILoggerFactory loggers)
+    {
+        if (options.Value.Enabled && await IsSslCheckAsync(http, options.Value))
+        {
+            return Results.Ok();
+        }
+
+        var (body, refusal) = await ReadVerifiedAsync(http, options.Value, clock, loggers);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        var form = Form(body!);
+        return form.ContainsKey("command") ? await interactions.CommandAsync(form, http.RequestAborted) : Results.BadRequest();
+    }
+
+    /// <summary>Interactive payloads: a form with one <c>payload</c> field holding JSON.</summary>
+    private static async Task<IResult> InteractivityAsync(HttpContext http, IOptions<SlackOptions> options, SlackInteractions interactions, TimeProvider clock, ILoggerFactory loggers)
+    {
+        var (body, refusal) = await ReadVerifiedAsync(http, options.Value, clock, loggers);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        JsonObject? payload;
+        try
+        {
+            payload = JsonNode.Parse(Form(body!)["payload"].ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return Results.BadRequest();
+        }
+
+        if (payload is null)
+        {
+            return Results.BadRequest();
+        }
+
+        await interactions.InteractionAsync(payload, http.RequestAborted);
+        return Results.Ok();
+    }
+
+    /// <summary>The body, if it is within the limit and signed by Slack; otherwise the answer to give (404, 413 or 401).</summary>
+    private static async Task<(byte[]? Body, IResult? Refusal)> ReadVerifiedAsync(HttpContext http, SlackOptions slack, TimeProvider clock, ILoggerFactory loggers)
+    {
+        if (!slack.Enabled)
+        {
+            return (null, Results.NotFound());
+        }
+
+        var body = await BoundedBody.ReadAsync(http.Request, slack.MaxBodyBytes, http.RequestAborted);
+        if (body is null)
+        {
+            return (null, Results.StatusCode(StatusCodes.Status413PayloadTooLarge));
+        }
+
+        var refused = SlackSignature.Check(slack.SigningSecret!, http.Request.Headers["X-Slack-Request-Timestamp"], http.Request.Headers["X-Slack-Signature"], body, clock.GetUtcNow());
+        if (refused is not null)
+        {
+            Log.Refused(loggers.CreateLogger(typeof(SlackEndpoints)), refused);
+            return (null, Results.Unauthorized());
+        }
+
+        return (body, null);
+    }
+
+    /// <summary>Whether this is Slack's unsigned certificate probe: a form whose <c>ssl_check</c> is 1 (read, then put back).</summary>
+    private static async Task<bool> IsSslCheckAsync(HttpContext http, SlackOptions slack)
+    {
+        if (!http.Request.HasFormContentType || http.Request.Headers.ContainsKey("X-Slack-Signature"))
+        {
+            return false;
+        }
+
+        var body = await BoundedBody.ReadAsync(http.Request, slack.MaxBodyBytes, http.RequestAborted);
+        if (body is null)
+        {
+            return false;
+        }
+
+        http.Request.Body = new MemoryStream(body);
+        return Form(body)["ssl_check"] == "1";
+    }
+
+    private static FormCollection Form(byte[] body) => new(QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body)));
 
     private static partial class Log
     {

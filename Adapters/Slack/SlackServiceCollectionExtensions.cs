@@ -19,6 +19,7 @@ internal static class SlackServiceCollectionExtensions
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddSingleton<SlackWorkspace>();
         services.AddSingleton<SlackEventHandler>();
+        services.AddSingleton<SlackInteractions>();
         services.AddSingleton<IReplyChannel, SlackReplyChannel>();
         services.AddSingleton<INoticeChannel, SlackNoticeChannel>();
         services.AddSingleton<IChannelUserDirectory, SlackUserDirectory>();

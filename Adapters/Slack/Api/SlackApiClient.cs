@@ -78,6 +78,26 @@ internal sealed partial class SlackApiClient(HttpClient http, IOptions<SlackOpti
         }
     }
 
+    /// <summary>
+    /// Posts a message to a slash command's <c>response_url</c> (no token: the URL is the credential). Only Slack's own
+    /// https hosts (or a loopback test server) are accepted.
+    /// </summary>
+    public async Task PostToResponseUrlAsync(string responseUrl, JsonObject message, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(responseUrl, UriKind.Absolute, out var url)
+            || !((url.Scheme == Uri.UriSchemeHttps && (url.Host == "slack.com" || url.Host.EndsWith(".slack.com", StringComparison.OrdinalIgnoreCase)))
+                || (url.Scheme == Uri.UriSchemeHttp && OptionsUrls.IsLoopback(url))))
+        {
+            throw new SlackApiException("response_url", "untrusted_response_url");
+        }
+
+        using var response = await http.PostAsync(url, new StringContent(message.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new SlackApiException("response_url", "http_" + (int)response.StatusCode);
+        }
+    }
+
     private static partial class Log
     {
         [LoggerMessage(EventId = 800, Level = LogLevel.Information, Message = "Slack {Method} is rate limited; retrying in {Seconds} s")]

@@ -156,4 +156,10 @@ internal static class SlackAddress
     public const string TeamId = "teamId";
     public const string UserId = "userId";
     public const string ChannelType = "channelType";
+
+    /// <summary>A slash command's response URL: the answer goes there (no thread, maybe a channel the bot is not in).</summary>
+    public const string ResponseUrl = "responseUrl";
+
+    /// <summary>The question of an <c>/ask</c>, shown above the answer for the others in the channel.</summary>
+    public const string Question = "question";
 }

@@ -62,9 +62,12 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
 
     private bool IsDirectMessage => _address.GetValueOrDefault(SlackAddress.ChannelType) == "im";
 
+    /// <summary>A slash command's answer: posted whole to its response URL (no thread to stream into).</summary>
+    private string? ResponseUrl => _address.GetValueOrDefault(SlackAddress.ResponseUrl) is { Length: > 0 } url ? url : null;
+
     public async Task SetStatusAsync(string status, CancellationToken cancellationToken)
     {
-        if (!IsDirectMessage || _ts is not null)
+        if (!IsDirectMessage || _ts is not null || ResponseUrl is not null)
         {
             return;
         }
@@ -86,7 +89,7 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
             _text.Append(delta);
         }
 
-        if (!_closed)
+        if (!_closed && ResponseUrl is null)
         {
             _pump ??= Task.Run(() => PumpAsync(cancellationToken), CancellationToken.None);
             Signal();
@@ -105,6 +108,12 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
         }
 
         var messages = SlackMessages.Build(reply);
+        if (ResponseUrl is { } responseUrl)
+        {
+            await RespondAsync(responseUrl, messages, reply.Kind == ReplyKind.Answer ? "in_channel" : "ephemeral", cancellationToken);
+            return null;
+        }
+
         var first = messages[0];
         string firstTs;
         if (_ts is not null && !_fallback)
@@ -157,7 +166,33 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
             }
         }
 
-        await PostAsync(new SlackMessage(userMessage, new JsonArray(new JsonObject { ["type"] = "markdown", ["text"] = userMessage })), cancellationToken);
+        var message = new SlackMessage(userMessage, new JsonArray(new JsonObject { ["type"] = "markdown", ["text"] = userMessage }));
+        if (ResponseUrl is { } responseUrl)
+        {
+            await RespondAsync(responseUrl, [message], "ephemeral", cancellationToken);
+            return;
+        }
+
+        await PostAsync(message, cancellationToken);
+    }
+
+    /// <summary>A slash command's answer: the question (for the others in the channel), then the answer's messages.</summary>
+    private async Task RespondAsync(string responseUrl, IReadOnlyList<SlackMessage> messages, string visibility, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var blocks = messages[i].Blocks.DeepClone().AsArray();
+            if (i == 0 && _address.GetValueOrDefault(SlackAddress.Question) is { Length: > 0 } question && visibility == "in_channel")
+            {
+                blocks.Insert(0, new JsonObject
+                {
+                    ["type"] = "context",
+                    ["elements"] = new JsonArray(new JsonObject { ["type"] = "mrkdwn", ["text"] = $"<@{_address[SlackAddress.UserId]}> asked: {SlackMessages.Escape(question)}" }),
+                });
+            }
+
+            await _api.PostToResponseUrlAsync(responseUrl, new JsonObject { ["response_type"] = visibility, ["text"] = messages[i].Text, ["blocks"] = blocks }, cancellationToken);
+        }
     }
 
     private async Task PumpAsync(CancellationToken cancellationToken)

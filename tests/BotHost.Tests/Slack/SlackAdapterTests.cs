@@ -340,6 +340,123 @@ public sealed class SlackAdapterTests : IAsyncLifetime
         Assert.Empty(_model.Requests);
     }
 
+    [Fact]
+    public async Task Ask_IsAcknowledgedAtOnceAndAnsweredThroughTheResponseUrl()
+    {
+        using var ack = await _slack.SendCommandAsync(_bot, "/ask", "How do I connect to the VPN?");
+
+        Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
+        Assert.Equal("", await ack.Content.ReadAsStringAsync());
+        await _app.WaitForAsync(async db => await db.Messages.AnyAsync(m => m.DeliveredAt != null));
+        var answer = Assert.Single(_slack.Responses);
+        Assert.Equal("in_channel", (string?)answer["response_type"]);
+        var blocks = answer["blocks"]!.AsArray();
+        Assert.Equal("<@U222> asked: How do I connect to the VPN?", (string?)blocks[0]!["elements"]![0]!["text"]);
+        Assert.Equal(Answer, (string?)blocks[1]!["text"]);
+        Assert.Equal("feedback_buttons", (string?)blocks[^1]!["elements"]![0]!["type"]);
+        Assert.DoesNotContain(_slack.Calls, c => c.Method is "chat.postMessage" or "chat.startStream");
+    }
+
+    [Theory]
+    [InlineData("/ask", "", "/ask how many days")]
+    [InlineData("/chatbot", "", "/chatbot help")]
+    [InlineData("/chatbot", "dance", "/chatbot help")]
+    public async Task Command_WithoutAQuestion_GetsItsUsageAtOnceAndNoModelCall(string command, string text, string usage)
+    {
+        using var ack = await _slack.SendCommandAsync(_bot, command, text);
+        var body = JsonNode.Parse(await ack.Content.ReadAsStringAsync())!;
+
+        Assert.Equal("ephemeral", (string?)body["response_type"]);
+        Assert.Contains(usage, (string?)body["text"], StringComparison.Ordinal);
+        Assert.Equal(0, await InboxCountAsync());
+    }
+
+    [Fact]
+    public async Task ChatBotUsage_AnswersOnlyTheAsker()
+    {
+        using (await _slack.SendCommandAsync(_bot, "/chatbot", "usage"))
+        {
+        }
+
+        await _app.WaitForAsync(async db => await db.Inbox.AnyAsync(i => i.Status == InboxStatus.Done));
+        var answer = Assert.Single(_slack.Responses);
+        Assert.Equal("ephemeral", (string?)answer["response_type"]);
+        Assert.Contains("tokens", (string?)answer["text"], StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task SslCheck_GetsAnEmpty200AndNothingElse_AFormWithoutACommandIs400()
+    {
+        using var check = await FakeSlack.PostAsync(_bot, SlackEndpoints.CommandsPath, "ssl_check=1&token=abc", "application/x-www-form-urlencoded", sign: false);
+        using var noCommand = await FakeSlack.PostAsync(_bot, SlackEndpoints.CommandsPath, "team_id=T111&text=hello", "application/x-www-form-urlencoded");
+        using var unsigned = await FakeSlack.PostAsync(_bot, SlackEndpoints.CommandsPath, "command=%2Fask&text=hello&team_id=T111", "application/x-www-form-urlencoded", sign: false);
+
+        Assert.Equal(HttpStatusCode.OK, check.StatusCode);
+        Assert.Equal("", await check.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, noCommand.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, unsigned.StatusCode);
+        Assert.Equal(0, await InboxCountAsync());
+    }
+
+    [Fact]
+    public async Task FeedbackButton_StoresTheRatingOnTheAnswer()
+    {
+        var message = FakeSlack.Message("How do I connect to the VPN?");
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(message)))
+        {
+        }
+
+        var stop = await _slack.WaitForCallAsync(c => c.Method == "chat.stopStream");
+        var value = (string)stop.Blocks![1]!["elements"]![0]!["negative_button"]!["value"]!;
+        var payload = new JsonObject
+        {
+            ["type"] = "block_actions",
+            ["user"] = new JsonObject { ["id"] = "U222", ["name"] = "ada", ["team_id"] = FakeSlack.TeamId },
+            ["team"] = new JsonObject { ["id"] = FakeSlack.TeamId },
+            ["channel"] = new JsonObject { ["id"] = "D111" },
+            ["container"] = new JsonObject { ["type"] = "message", ["message_ts"] = stop["ts"], ["channel_id"] = "D111" },
+            ["message"] = new JsonObject { ["ts"] = stop["ts"], ["thread_ts"] = (string?)message["ts"] },
+            ["actions"] = new JsonArray(new JsonObject { ["action_id"] = "answer_feedback", ["type"] = "feedback_buttons", ["value"] = value, ["action_ts"] = "1700000500.1" }),
+        };
+
+        using var response = await FakeSlack.SendInteractionAsync(_bot, payload);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await _app.WaitForAsync(async db => await db.Messages.AnyAsync(m => m.Role == MessageRole.Assistant && m.Feedback == -1));
+    }
+
+    [Fact]
+    public async Task MessageShortcut_AsksAboutTheMessageInItsThread()
+    {
+        var payload = new JsonObject
+        {
+            ["type"] = "message_action",
+            ["callback_id"] = "ask_about_message",
+            ["trigger_id"] = "trigger-shortcut-1",
+            ["user"] = new JsonObject { ["id"] = "U222", ["name"] = "ada" },
+            ["team"] = new JsonObject { ["id"] = FakeSlack.TeamId },
+            ["channel"] = new JsonObject { ["id"] = "C111" },
+            ["message_ts"] = "1700000600.000100",
+            ["message"] = new JsonObject { ["type"] = "message", ["user"] = "U999", ["text"] = "Does the VPN work from hotels?", ["ts"] = "1700000600.000100" },
+        };
+
+        using (await FakeSlack.SendInteractionAsync(_bot, payload))
+        {
+        }
+
+        var start = await _slack.WaitForCallAsync(c => c.Method == "chat.startStream");
+        Assert.Equal("1700000600.000100", start["thread_ts"]);
+        Assert.Contains("Does the VPN work from hotels?", _model.Requests.Single().Messages[^1].Content, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Interactivity_MalformedPayload_Is400()
+    {
+        using var response = await FakeSlack.PostAsync(_bot, SlackEndpoints.InteractivityPath, "payload=%7Bnot-json", "application/x-www-form-urlencoded");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     private static string Normalize(string text) => string.Join(' ', text.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries));
 
     private async Task<int> InboxCountAsync()

@@ -33,6 +33,7 @@ public sealed class FakeSlack : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<SlackCall> _calls = new();
+    private readonly ConcurrentQueue<JsonObject> _responses = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<(int Status, string? Error, int? RetryAfter)>> _faults = new(StringComparer.Ordinal);
     private int _ts = 100;
     private int _events;
@@ -42,6 +43,12 @@ public sealed class FakeSlack : IAsyncDisposable
     public string ApiBaseUrl { get; private set; } = "";
 
     public IReadOnlyList<SlackCall> Calls => [.. _calls];
+
+    /// <summary>Messages posted to response URLs (slash command answers).</summary>
+    public IReadOnlyList<JsonObject> Responses => [.. _responses];
+
+    /// <summary>A response URL of this fake (Slack's are https://hooks.slack.com/commands/…).</summary>
+    public string ResponseUrl => ApiBaseUrl.Replace("/api/", "/hooks/commands/T111/1/abc", StringComparison.Ordinal);
 
     /// <summary>Emails users.info reports (user id → email).</summary>
     public ConcurrentDictionary<string, string> Emails { get; } = new(StringComparer.Ordinal);
@@ -62,6 +69,11 @@ public sealed class FakeSlack : IAsyncDisposable
         var app = builder.Build();
         var slack = new FakeSlack(app);
         app.MapPost("/api/{method}", slack.ApiAsync);
+        app.MapPost("/hooks/{**path}", async (HttpRequest request) =>
+        {
+            slack._responses.Enqueue((JsonNode.Parse(await new StreamReader(request.Body).ReadToEndAsync()) as JsonObject)!);
+            return Results.Text("ok");
+        });
         await app.StartAsync();
         slack.ApiBaseUrl = app.Urls.First().TrimEnd('/') + "/api/";
         return slack;
@@ -137,6 +149,19 @@ public sealed class FakeSlack : IAsyncDisposable
 
         return await bot.SendAsync(request);
     }
+
+    /// <summary>A slash command as Slack posts it (form-encoded, signed).</summary>
+    public Task<HttpResponseMessage> SendCommandAsync(HttpClient bot, string command, string text, string channel = "C111", string user = "U222") =>
+        PostAsync(bot, SlackEndpoints.CommandsPath, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["token"] = "deprecated", ["team_id"] = TeamId, ["team_domain"] = "test", ["channel_id"] = channel, ["channel_name"] = "general",
+            ["user_id"] = user, ["user_name"] = "ada", ["command"] = command, ["text"] = text, ["api_app_id"] = "A111",
+            ["response_url"] = ResponseUrl, ["trigger_id"] = "trigger-" + Interlocked.Increment(ref _events).ToString(CultureInfo.InvariantCulture),
+        }).ReadAsStringAsync().Result, "application/x-www-form-urlencoded");
+
+    /// <summary>An interactive payload as Slack posts it (<c>payload=</c> form, signed).</summary>
+    public static Task<HttpResponseMessage> SendInteractionAsync(HttpClient bot, JsonObject payload) =>
+        PostAsync(bot, SlackEndpoints.InteractivityPath, new FormUrlEncodedContent(new Dictionary<string, string> { ["payload"] = payload.ToJsonString() }).ReadAsStringAsync().Result, "application/x-www-form-urlencoded");
 
     public static Task<HttpResponseMessage> SendEventAsync(HttpClient bot, JsonObject envelope) =>
         PostAsync(bot, SlackEndpoints.EventsPath, envelope.ToJsonString());

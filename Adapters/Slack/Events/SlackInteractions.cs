@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ChatBot.Adapters.Slack.Api;
+using ChatBot.Adapters.Turns;
+using Microsoft.AspNetCore.Http;
+
+namespace ChatBot.Adapters.Slack.Events;
+
+/// <summary>
+/// Slash commands and interactive payloads, turned into inbox turns. <c>/ask &lt;question&gt;</c> asks;
+/// <c>/chatbot help|new|usage|sources|forget</c> runs a command; empty text gets the usage at once, without the model.
+/// The answer goes back through the command's <c>response_url</c>, which works in channels the bot is not in.
+/// Feedback buttons store a rating on the answer; the message shortcut asks about the message it was used on.
+/// </summary>
+internal sealed class SlackInteractions(ITurnInbox inbox, SlackWorkspace workspace, TimeProvider clock)
+{
+    public const string AskCommand = "/ask";
+    public const string ChatBotCommand = "/chatbot";
+    public const string AskAboutShortcut = "ask_about_message";
+
+    public const string AskUsage = "Ask me a question: `/ask how many days of leave do I get?` — or `/chatbot help` to see what else I can do.";
+    public const string ChatBotUsage = "`/chatbot help`, `/chatbot new`, `/chatbot usage`, `/chatbot sources` or `/chatbot forget`. To ask a question, use `/ask <question>`.";
+
+    private static readonly HashSet<string> Subcommands = new(StringComparer.OrdinalIgnoreCase) { "help", "new", "usage", "sources", "forget", "forget confirm" };
+
+    /// <returns>What to answer Slack at once (an ephemeral usage text), or null for an empty acknowledgement.</returns>
+    public async Task<IResult> CommandAsync(IFormCollection form, CancellationToken cancellationToken)
+    {
+        var identity = await workspace.IdentityAsync(cancellationToken);
+        if (form["team_id"] != identity.TeamId)
+        {
+            return Results.Ok();
+        }
+
+        var command = form["command"].ToString();
+        var text = form["text"].ToString().Trim();
+        string? question = command switch
+        {
+            AskCommand when text.Length > 0 => text,
+            ChatBotCommand when Subcommands.Contains(text) => text.ToLowerInvariant(),
+            _ => null,
+        };
+        if (question is null)
+        {
+            return Ephemeral(command == AskCommand ? AskUsage : ChatBotUsage);
+        }
+
+        var channel = form["channel_id"].ToString();
+        var personal = channel.StartsWith('D');
+        var turn = new InboundTurn
+        {
+            Channel = ChannelKind.Slack,
+            EventId = $"{identity.TeamId}|command|{form["trigger_id"]}",
+            TenantId = identity.TeamId,
+            // Slash commands of one person in one channel share a conversation (they have no thread).
+            Conversation = new ConversationReference(channel, "command:" + form["user_id"], personal ? ConversationType.Personal : ConversationType.Channel, personal ? null : [channel]),
+            User = new UserReference(form["user_id"].ToString(), form["user_name"].ToString()),
+            Text = question,
+            ReplyAddress = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [SlackAddress.Channel] = channel,
+                [SlackAddress.ThreadTs] = "",
+                [SlackAddress.TeamId] = identity.TeamId,
+                [SlackAddress.UserId] = form["user_id"].ToString(),
+                [SlackAddress.ChannelType] = personal ? "im" : "channel",
+                [SlackAddress.ResponseUrl] = form["response_url"].ToString(),
+                [SlackAddress.Question] = command == AskCommand ? question : "",
+            },
+            ReceivedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        await inbox.AcceptAsync(turn, cancellationToken);
+        return Results.Ok();
+    }
+
+    public async Task InteractionAsync(JsonObject payload, CancellationToken cancellationToken)
+    {
+        var identity = await workspace.IdentityAsync(cancellationToken);
+        var teamId = (string?)payload["team"]?["id"] ?? (string?)payload["user"]?["team_id"];
+        if (teamId != identity.TeamId)
+        {
+            return;
+        }
+
+        switch ((string?)payload["type"])
+        {
+            case "block_actions":
+                await FeedbackAsync(payload, identity, cancellationToken);
+                break;
+            case "message_action" when (string?)payload["callback_id"] == AskAboutShortcut:
+                await AskAboutAsync(payload, identity, cancellationToken);
+                break;
+        }
+    }
+
+    /// <summary>A click on the feedback buttons: value <c>up:&lt;answer id&gt;</c> or <c>down:&lt;answer id&gt;</c>.</summary>
+    private async Task FeedbackAsync(JsonObject payload, SlackIdentity identity, CancellationToken cancellationToken)
+    {
+        var action = payload["actions"]?[0];
+        var value = (string?)action?["value"];
+        if ((string?)action?["action_id"] != "answer_feedback" || value is null || value.Split(':') is not [var direction, var answerId]
+            || !long.TryParse(answerId, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+        {
+            return;
+        }
+
+        var rating = direction switch { "up" => 1, "down" => -1, _ => 0 };
+        var channel = (string?)payload["channel"]?["id"] ?? (string?)payload["container"]?["channel_id"];
+        var user = (string?)payload["user"]?["id"];
+        if (rating == 0 || channel is null || user is null)
+        {
+            return;
+        }
+
+        var messageTs = (string?)payload["message"]?["ts"] ?? (string?)payload["container"]?["message_ts"] ?? "";
+        var thread = (string?)payload["message"]?["thread_ts"] ?? messageTs;
+        await inbox.AcceptAsync(new InboundTurn
+        {
+            Channel = ChannelKind.Slack,
+            EventId = $"{identity.TeamId}|feedback|{channel}|{messageTs}|{user}|{(string?)action!["action_ts"]}",
+            Kind = TurnKind.Feedback,
+            TenantId = identity.TeamId,
+            Conversation = new ConversationReference(channel, thread, channel.StartsWith('D') ? ConversationType.Personal : ConversationType.Channel),
+            User = new UserReference(user, (string?)payload["user"]?["name"] ?? ""),
+            Feedback = new FeedbackReference(answerId, rating),
+            ReplyAddress = Address(identity, channel, thread, user),
+            ReceivedAt = clock.GetUtcNow().UtcDateTime,
+        }, cancellationToken);
+    }
+
+    /// <summary>"Ask ChatBot about this" on a message: the message becomes the question, answered in its thread.</summary>
+    private async Task AskAboutAsync(JsonObject payload, SlackIdentity identity, CancellationToken cancellationToken)
+    {
+        var channel = (string?)payload["channel"]?["id"];
+        var user = (string?)payload["user"]?["id"];
+        var message = payload["message"];
+        var text = (string?)message?["text"];
+        var ts = (string?)message?["ts"] ?? (string?)payload["message_ts"];
+        if (channel is null || user is null || string.IsNullOrWhiteSpace(text) || ts is null)
+        {
+            return;
+        }
+
+        var thread = (string?)message!["thread_ts"] ?? ts;
+        var type = channel.StartsWith('D') ? ConversationType.Personal : ConversationType.Channel;
+        await inbox.AcceptAsync(new InboundTurn
+        {
+            Channel = ChannelKind.Slack,
+            EventId = $"{identity.TeamId}|shortcut|{(string?)payload["trigger_id"]}",
+            TenantId = identity.TeamId,
+            Conversation = new ConversationReference(channel, thread, type, type == ConversationType.Personal ? null : [channel]),
+            User = new UserReference(user, (string?)payload["user"]?["name"] ?? ""),
+            Text = SlackEventHandler.StripMention(text, identity.BotUserId),
+            ReplyAddress = Address(identity, channel, thread, user),
+            ReceivedAt = clock.GetUtcNow().UtcDateTime,
+        }, cancellationToken);
+    }
+
+    private static Dictionary<string, string> Address(SlackIdentity identity, string channel, string thread, string user) => new(StringComparer.Ordinal)
+    {
+        [SlackAddress.Channel] = channel,
+        [SlackAddress.ThreadTs] = thread,
+        [SlackAddress.TeamId] = identity.TeamId,
+        [SlackAddress.UserId] = user,
+        [SlackAddress.ChannelType] = channel.StartsWith('D') ? "im" : "channel",
+    };
+
+    private static IResult Ephemeral(string text) => Results.Json(new { response_type = "ephemeral", text });
+}
