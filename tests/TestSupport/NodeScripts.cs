@@ -10,6 +10,14 @@ public static class NodeScripts
     public static async Task<string[]> TeamsManifestErrorsAsync(string manifestPath) =>
         JsonSerializer.Deserialize<string[]>(await RunAsync("teams-manifest-check.mjs", manifestPath))!;
 
+    /// <summary>The Slack manifest as JSON plus the schema-limit errors found in it (yaml from npm parses it).</summary>
+    public static async Task<(string[] Errors, JsonElement Manifest)> SlackManifestAsync(string manifestPath)
+    {
+        using var result = JsonDocument.Parse(await RunAsync("slack-manifest-check.mjs", manifestPath));
+        var root = result.RootElement.Clone();
+        return (root.GetProperty("errors").Deserialize<string[]>()!, root.GetProperty("manifest"));
+    }
+
     /// <summary>Errors per card (empty arrays when valid), from Microsoft's adaptivecards library.</summary>
     public static async Task<string[][]> AdaptiveCardErrorsAsync(IEnumerable<JsonElement> cards)
     {
