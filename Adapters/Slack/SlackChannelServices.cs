@@ -31,6 +31,50 @@ internal sealed class SlackUserDirectory(SlackApiClient api) : IChannelUserDirec
     }
 }
 
+/// <summary>
+/// Downloads a file shared with the bot: <c>url_private_download</c> with the bot token (files:read), only from Slack's
+/// own https hosts (or a loopback test server). Too large per the event's size: refused before any download. An HTML
+/// page instead of the file means the token lacks files:read: said so plainly.
+/// </summary>
+internal sealed class SlackAttachmentDownloader(IHttpClientFactory httpClients, Microsoft.Extensions.Options.IOptions<SlackOptions> options) : IAttachmentDownloader
+{
+    public const string HttpClientName = "slack-files";
+
+    public ChannelKind Channel => ChannelKind.Slack;
+
+    public async Task<Stream> DownloadAsync(TurnAttachment attachment, long maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        if (attachment.Size > maxBytes)
+        {
+            throw new AttachmentRefusedException(CappedDownload.TooLarge(attachment, maxBytes));
+        }
+
+        if (!Uri.TryCreate(attachment.DownloadUrl, UriKind.Absolute, out var url)
+            || !((url.Scheme == Uri.UriSchemeHttps && (url.Host == "slack.com" || url.Host.EndsWith(".slack.com", StringComparison.OrdinalIgnoreCase)))
+                || (url.Scheme == Uri.UriSchemeHttp && OptionsUrls.IsLoopback(url))))
+        {
+            // The bot token only goes to Slack.
+            throw new AttachmentRefusedException($"I can't download “{attachment.Name}”: it is not stored in Slack.");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", options.Value.BotToken);
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new AttachmentRefusedException($"I couldn't download “{attachment.Name}” from Slack (status {(int)response.StatusCode}).");
+        }
+
+        if (response.Content.Headers.ContentType?.MediaType == "text/html" && !attachment.Name.EndsWith(".html", StringComparison.OrdinalIgnoreCase) && !attachment.Name.EndsWith(".htm", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new AttachmentRefusedException($"I couldn't read “{attachment.Name}”: Slack sent a sign-in page instead of the file, so this app is missing the files:read permission. Ask your Slack admin to reinstall ChatBot.");
+        }
+
+        return await CappedDownload.ReadAsync(response, attachment, maxBytes, cancellationToken);
+    }
+}
+
 /// <summary>Messages the bot starts (a document finished indexing): posted in the thread the file came from.</summary>
 internal sealed class SlackNoticeChannel(SlackApiClient api) : INoticeChannel
 {

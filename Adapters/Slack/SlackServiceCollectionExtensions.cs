@@ -23,6 +23,8 @@ internal static class SlackServiceCollectionExtensions
         services.AddSingleton<IReplyChannel, SlackReplyChannel>();
         services.AddSingleton<INoticeChannel, SlackNoticeChannel>();
         services.AddSingleton<IChannelUserDirectory, SlackUserDirectory>();
+        services.AddHttpClient(SlackAttachmentDownloader.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(120));
+        services.AddSingleton<IAttachmentDownloader, SlackAttachmentDownloader>();
         return builder;
     }
 }

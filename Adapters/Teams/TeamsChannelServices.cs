@@ -31,32 +31,8 @@ internal sealed class TeamsAttachmentDownloader(IHttpClientFactory httpClients) 
             throw new AttachmentRefusedException($"I couldn't download “{attachment.Name}” from Teams (status {(int)response.StatusCode}). Please send it again.");
         }
 
-        if (response.Content.Headers.ContentLength > maxBytes)
-        {
-            throw new AttachmentRefusedException(TooLarge(attachment, maxBytes));
-        }
-
-        await using var source = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var copy = new MemoryStream();
-        var buffer = new byte[81920];
-        int read;
-        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            if (copy.Length + read > maxBytes)
-            {
-                await copy.DisposeAsync();
-                throw new AttachmentRefusedException(TooLarge(attachment, maxBytes));
-            }
-
-            copy.Write(buffer, 0, read);
-        }
-
-        copy.Position = 0;
-        return copy;
+        return await CappedDownload.ReadAsync(response, attachment, maxBytes, cancellationToken);
     }
-
-    private static string TooLarge(TurnAttachment attachment, long maxBytes) =>
-        $"“{attachment.Name}” is too large: the limit is {maxBytes / (1024 * 1024)} MB.";
 }
 
 /// <summary>A Teams user's email and object id, from the connector, so their identity links to the web and Slack.</summary>

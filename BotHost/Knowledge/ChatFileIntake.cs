@@ -12,9 +12,9 @@ using Microsoft.Extensions.Options;
 namespace ChatBot.BotHost.Knowledge;
 
 /// <summary>
-/// Files dropped into a chat. From a knowledge owner (or admin) they join the knowledge base for the whole
-/// organisation — or for one team when the message says "for team &lt;name&gt;"; from anyone else they are read for
-/// that conversation only. Unsupported or oversized files are refused before anything is stored. The uploader is told
+/// Files dropped into a chat. From a knowledge owner (or admin) they join the knowledge base: for one team when the
+/// message says "for team &lt;name&gt;", for the channel when shared in one, else for the whole organisation; from
+/// anyone else they are read for that conversation only. Unsupported or oversized files are refused before anything is stored. The uploader is told
 /// in the same conversation when indexing ends.
 /// </summary>
 internal sealed partial class ChatFileIntake(
@@ -89,6 +89,12 @@ internal sealed partial class ChatFileIntake(
             {
                 return (DocumentScope.Channel, teamId, $"for the team {team.TeamName}");
             }
+        }
+
+        if (turn.Conversation.Type == ConversationType.Channel && turn.Conversation.TeamOrChannelIds is [var channel, ..])
+        {
+            // Shared by its owner in a channel: for the people of that channel.
+            return (DocumentScope.Channel, channel, "for the people in this channel");
         }
 
         return (DocumentScope.Organisation, null, "for everyone in the organisation");

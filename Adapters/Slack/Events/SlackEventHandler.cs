@@ -96,6 +96,7 @@ internal sealed partial class SlackEventHandler(
             Conversation = new ConversationReference(channel, thread, type, type == ConversationType.Personal ? null : [channel]),
             User = new UserReference(user, ""),
             Text = StripMention(text, identity.BotUserId),
+            Attachments = subtype == "file_share" ? FilesOf(e) : [],
             ReplyAddress = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [SlackAddress.Channel] = channel,
@@ -106,7 +107,7 @@ internal sealed partial class SlackEventHandler(
             },
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         };
-        if (turn.Text.Length == 0)
+        if (turn.Text.Length == 0 && turn.Attachments.Count == 0)
         {
             return;
         }
@@ -133,6 +134,20 @@ internal sealed partial class SlackEventHandler(
             // Logged by the client; an intro is not worth failing the event for.
         }
     }
+
+    /// <summary>
+    /// The files of a <c>file_share</c> message (name, type, size and private download link are all in the event, so a
+    /// too-large or unsupported file is refused before any download). The separate <c>file_shared</c> event for the same
+    /// file is not used: one file, one intake.
+    /// </summary>
+    private static List<TurnAttachment> FilesOf(JsonObject e) =>
+        [.. (e["files"]?.AsArray() ?? []).OfType<JsonObject>()
+            .Where(f => ((string?)f["url_private_download"] ?? (string?)f["url_private"]) is not null)
+            .Select(f => new TurnAttachment(
+                (string?)f["name"] ?? "file",
+                (string?)f["mimetype"] ?? "application/octet-stream",
+                (long?)f["size"],
+                ((string?)f["url_private_download"] ?? (string?)f["url_private"])!))];
 
     /// <summary>The text without the bot's own mention (<c>&lt;@U123&gt;</c> or <c>&lt;@U123|name&gt;</c>); other mentions stay.</summary>
     internal static string StripMention(string text, string botUserId) =>

@@ -457,6 +457,91 @@ public sealed class SlackAdapterTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    [Fact]
+    public async Task File_InADirectMessage_IsReadForThatConversationAndTheUserIsToldInTheThread()
+    {
+        var message = FileShare("", _slack.AddFile("expenses.md", Encoding.UTF8.GetBytes("# Expenses\n\nTaxi receipts are reimbursed within 30 days.")));
+
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(message)))
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(message.DeepClone().AsObject()))) // the same message again
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(new JsonObject { ["type"] = "file_shared", ["file_id"] = "F1", ["user_id"] = "U222", ["channel_id"] = "D111" })))
+        {
+        }
+
+        var received = await _slack.WaitForCallAsync(c => c.Method == "chat.postMessage" && c["text"]?.Contains("Got “expenses.md”", StringComparison.Ordinal) == true);
+        var ready = await _slack.WaitForCallAsync(c => c["markdown_text"]?.Contains("is in the knowledge base now", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(30));
+        Assert.Contains("for this conversation only", received["text"], StringComparison.Ordinal);
+        Assert.Equal((string?)message["ts"], ready["thread_ts"]);
+        await using var db = _app.Db();
+        var document = await db.Documents.SingleAsync();
+        Assert.Equal(ChatBot.ChatData.Knowledge.DocumentScope.Conversation, document.Scope);
+        Assert.Equal(1, _slack.FileDownloads);
+    }
+
+    [Fact]
+    public async Task File_FromAKnowledgeOwnerInAChannel_IsForThatChannel()
+    {
+        await using (var db = _app.Db())
+        {
+            db.Users.Add(new User { DisplayName = "Ada", Email = "ada@contoso.com", NormalizedEmail = "ada@contoso.com", Role = UserRole.KnowledgeOwner, CreatedAt = DateTime.UtcNow });
+            await db.SaveChangesAsync();
+        }
+
+        _slack.Emails["U222"] = "ada@contoso.com";
+        var message = FileShare($"<@{FakeSlack.BotUserId}> please keep this", _slack.AddFile("oncall.md", Encoding.UTF8.GetBytes("# On-call\n\nPages are answered within 15 minutes.")), channel: "C777", channelType: "channel");
+
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(message)))
+        {
+        }
+
+        var received = await _slack.WaitForCallAsync(c => c["text"]?.Contains("Got “oncall.md”", StringComparison.Ordinal) == true);
+        Assert.Contains("for the people in this channel", received["text"], StringComparison.Ordinal);
+        await using var check = _app.Db();
+        var document = await check.Documents.SingleAsync();
+        Assert.Equal(ChatBot.ChatData.Knowledge.DocumentScope.Channel, document.Scope);
+        Assert.Equal("C777", document.ScopeKey);
+    }
+
+    [Fact]
+    public async Task File_TooLarge_IsRefusedBeforeAnyDownload()
+    {
+        StartHost(("Knowledge:MaxFileBytes", "2048"));
+        var message = FileShare("", _slack.AddFile("big.md", Encoding.UTF8.GetBytes(new string('x', 5000))));
+
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(message)))
+        {
+        }
+
+        var reply = await _slack.WaitForCallAsync(c => c["text"]?.Contains("big.md", StringComparison.Ordinal) == true);
+        Assert.Contains("too large", reply["text"], StringComparison.Ordinal);
+        Assert.Equal(0, _slack.FileDownloads);
+        await using var db = _app.Db();
+        Assert.False(await db.Documents.AnyAsync());
+    }
+
+    [Fact]
+    public async Task File_SlackSendsItsSignInPage_SaysTheAppLacksFilesRead()
+    {
+        _slack.LoginPageForFiles = true;
+
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FileShare("", _slack.AddFile("notes.md", Encoding.UTF8.GetBytes("# Notes\n\nHello."))))))
+        {
+        }
+
+        var reply = await _slack.WaitForCallAsync(c => c["text"]?.Contains("notes.md", StringComparison.Ordinal) == true);
+        Assert.Contains("files:read", reply["text"], StringComparison.Ordinal);
+        await using var db = _app.Db();
+        Assert.False(await db.Documents.AnyAsync());
+    }
+
+    private static JsonObject FileShare(string text, JsonObject file, string channel = "D111", string channelType = "im")
+    {
+        var message = FakeSlack.Message(text, channel: channel, channelType: channelType);
+        message["subtype"] = "file_share";
+        message["files"] = new JsonArray(file);
+        return message;
+    }
+
     private static string Normalize(string text) => string.Join(' ', text.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries));
 
     private async Task<int> InboxCountAsync()

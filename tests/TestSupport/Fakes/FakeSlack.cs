@@ -34,6 +34,8 @@ public sealed class FakeSlack : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<SlackCall> _calls = new();
     private readonly ConcurrentQueue<JsonObject> _responses = new();
+    private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
+    private int _fileDownloads;
     private readonly ConcurrentDictionary<string, ConcurrentQueue<(int Status, string? Error, int? RetryAfter)>> _faults = new(StringComparer.Ordinal);
     private int _ts = 100;
     private int _events;
@@ -43,6 +45,24 @@ public sealed class FakeSlack : IAsyncDisposable
     public string ApiBaseUrl { get; private set; } = "";
 
     public IReadOnlyList<SlackCall> Calls => [.. _calls];
+
+    /// <summary>Answers file downloads with Slack's HTML sign-in page, as Slack does when the token lacks files:read.</summary>
+    public bool LoginPageForFiles { get; set; }
+
+    public int FileDownloads => _fileDownloads;
+
+    /// <summary>Stores a file; returns its entry for a message's <c>files</c> array (with a private download URL).</summary>
+    public JsonObject AddFile(string name, byte[] content, string mimetype = "text/markdown")
+    {
+        var id = "F" + Interlocked.Increment(ref _ts).ToString(CultureInfo.InvariantCulture);
+        _files[id] = content;
+        return new JsonObject
+        {
+            ["id"] = id, ["name"] = name, ["title"] = name, ["mimetype"] = mimetype, ["size"] = content.Length,
+            ["url_private"] = ApiBaseUrl.Replace("/api/", $"/files-pri/T111-{id}/{name}", StringComparison.Ordinal),
+            ["url_private_download"] = ApiBaseUrl.Replace("/api/", $"/files-pri/T111-{id}/download/{name}", StringComparison.Ordinal),
+        };
+    }
 
     /// <summary>Messages posted to response URLs (slash command answers).</summary>
     public IReadOnlyList<JsonObject> Responses => [.. _responses];
@@ -69,6 +89,16 @@ public sealed class FakeSlack : IAsyncDisposable
         var app = builder.Build();
         var slack = new FakeSlack(app);
         app.MapPost("/api/{method}", slack.ApiAsync);
+        app.MapGet("/files-pri/{file}/download/{name}", (string file, HttpRequest request) =>
+        {
+            Interlocked.Increment(ref slack._fileDownloads);
+            if (request.Headers.Authorization != "Bearer " + BotToken || slack.LoginPageForFiles)
+            {
+                return Results.Content("<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to your workspace</body></html>", "text/html; charset=utf-8");
+            }
+
+            return slack._files.TryGetValue(file.Split('-')[1], out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound();
+        });
         app.MapPost("/hooks/{**path}", async (HttpRequest request) =>
         {
             slack._responses.Enqueue((JsonNode.Parse(await new StreamReader(request.Body).ReadToEndAsync()) as JsonObject)!);
