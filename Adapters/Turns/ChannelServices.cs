@@ -61,6 +61,16 @@ public interface IChannelInstallations
     /// <summary>An active team installation by the team's name (a knowledge owner's "for team X").</summary>
     Task<ChannelInstallation?> FindTeamAsync(ChannelKind channel, string tenantId, string teamName, CancellationToken cancellationToken);
 
+    /// <summary>Whether this installation was removed (the bot uninstalled or its tokens revoked) and not added again.</summary>
+    Task<bool> IsRemovedAsync(ChannelKind channel, string tenantId, string conversationId, CancellationToken cancellationToken);
+
     /// <summary>Whether the bot has already taken part in this conversation thread.</summary>
     Task<bool> InThreadAsync(ChannelKind channel, string tenantId, string conversationId, string threadId, CancellationToken cancellationToken);
+}
+
+/// <summary>A person's usage against their quota as Markdown, for channels that show it on their own pages (Slack's App Home).</summary>
+public interface IUserUsageReport
+{
+    /// <param name="turn">Who is asking, as a channel knows them (only the channel, tenant and user are used).</param>
+    Task<string> TextAsync(InboundTurn turn, CancellationToken cancellationToken);
 }

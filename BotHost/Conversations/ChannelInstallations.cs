@@ -73,6 +73,14 @@ internal sealed class ChannelInstallations(IDbContextFactory<ChatDbContext> cont
             JsonSerializer.Deserialize<Dictionary<string, string>>(row.AddressJson) ?? [], row.TeamId, row.TeamName, row.TeamGroupId);
     }
 
+    public async Task<bool> IsRemovedAsync(ChannelKind channel, string tenantId, string conversationId, CancellationToken cancellationToken)
+    {
+        var kind = (Channel)channel;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.BotInstallations.AnyAsync(
+            i => i.Channel == kind && i.TenantId == tenantId && i.ConversationId == conversationId && !i.IsActive, cancellationToken);
+    }
+
     public async Task<bool> InThreadAsync(ChannelKind channel, string tenantId, string conversationId, string threadId, CancellationToken cancellationToken)
     {
         var kind = (Channel)channel;

@@ -26,6 +26,8 @@ internal static class PipelineServiceCollectionExtensions
         builder.Services.AddSingleton<IChannelInstallations, ChannelInstallations>();
         builder.Services.AddSingleton<ChatFileIntake>();
         builder.Services.AddSingleton<QuotaService>();
+        builder.Services.AddSingleton<UsageReport>();
+        builder.Services.AddSingleton<IUserUsageReport>(sp => sp.GetRequiredService<UsageReport>());
         builder.Services.AddSingleton<UsageRecorder>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<ReplyChannels>();

@@ -29,23 +29,8 @@ internal sealed partial class TurnPipeline
         return Notice("Started a new conversation. I won't use what was said before — ask away.");
     }
 
-    private async Task<FinalReply> UsageReportAsync(TurnContext context, CancellationToken cancellationToken)
-    {
-        var status = await quotas.StatusAsync(context.User, cancellationToken);
-        var text = new StringBuilder("Your usage:\n");
-        text.Append(CultureInfo.InvariantCulture, $"- **Today:** {Amount(status.UsedToday, status.Limits.DailyTokens)} — resets at 00:00 UTC\n");
-        text.Append(CultureInfo.InvariantCulture, $"- **This month:** {Amount(status.UsedThisMonth, status.Limits.MonthlyTokens)} — resets on {status.MonthResetsAt:d MMMM yyyy}\n");
-        if (status.Limits.MessagesPerMinute is { } perMinute)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"- **Rate:** up to {perMinute} messages a minute\n");
-        }
-
-        return Notice(text.ToString().TrimEnd());
-
-        static string Amount(long used, long? limit) => limit is { } l
-            ? string.Format(CultureInfo.InvariantCulture, "{0:N0} of {1:N0} tokens", used, l)
-            : string.Format(CultureInfo.InvariantCulture, "{0:N0} tokens (no limit)", used);
-    }
+    private async Task<FinalReply> UsageReportAsync(TurnContext context, CancellationToken cancellationToken) =>
+        Notice(await usageReport.TextAsync(context.User, cancellationToken));
 
     private async Task<FinalReply> LastSourcesAsync(TurnContext context, CancellationToken cancellationToken)
     {

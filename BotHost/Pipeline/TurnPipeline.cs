@@ -41,6 +41,7 @@ internal sealed partial class TurnPipeline(
     UserDirectory users,
     ConversationStore conversations,
     QuotaService quotas,
+    UsageReport usageReport,
     UsageRecorder usage,
     AuditLog audit,
     IKnowledgeRetriever retriever,
@@ -68,7 +69,7 @@ internal sealed partial class TurnPipeline(
         var started = clock.GetUtcNow();
         await using var reply = replyChannels.Open(turn, item.Id);
 
-        var directory = channelDirectories.FirstOrDefault(d => d.Channel == turn.Channel);
+        var directory = channelDirectories.LastOrDefault(d => d.Channel == turn.Channel);
         var user = await users.ResolveAsync(turn.Channel, turn.TenantId, turn.User, cancellationToken,
             directory is null ? null : ct => directory.DescribeAsync(turn, ct));
         if (user.IsSuspended)

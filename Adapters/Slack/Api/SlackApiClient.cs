@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using ChatBot.Adapters.Turns;
 using Microsoft.Extensions.Options;
 
 namespace ChatBot.Adapters.Slack.Api;
@@ -111,9 +112,15 @@ internal sealed partial class SlackApiClient(HttpClient http, IOptions<SlackOpti
 /// <summary>Who the bot is in its workspace (from <c>auth.test</c>, asked once and kept).</summary>
 internal sealed record SlackIdentity(string TeamId, string BotUserId, string BotId);
 
-/// <summary>The configured workspace's identity, learned with <c>auth.test</c> on first use and kept.</summary>
-internal sealed class SlackWorkspace(SlackApiClient api) : IDisposable
+/// <summary>
+/// The configured workspace's identity, learned with <c>auth.test</c> on first use and kept. A token that works means
+/// the app is installed: an installation removed earlier (uninstall, revoked token) is active again.
+/// </summary>
+internal sealed class SlackWorkspace(SlackApiClient api, IChannelInstallations installations) : IDisposable
 {
+    /// <summary>The installation row of the whole workspace (Slack installs per workspace, not per conversation).</summary>
+    public const string InstallationKey = "workspace";
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SlackIdentity? _identity;
 
@@ -130,7 +137,11 @@ internal sealed class SlackWorkspace(SlackApiClient api) : IDisposable
             if (_identity is null)
             {
                 var auth = await api.CallAsync("auth.test", new Dictionary<string, object?>(), cancellationToken);
-                _identity = new SlackIdentity((string)auth["team_id"]!, (string)auth["user_id"]!, (string?)auth["bot_id"] ?? "");
+                var identity = new SlackIdentity((string)auth["team_id"]!, (string)auth["user_id"]!, (string?)auth["bot_id"] ?? "");
+                await installations.InstalledAsync(
+                    new ChannelInstallation(ChannelKind.Slack, identity.TeamId, InstallationKey, ConversationType.Channel, new Dictionary<string, string>()),
+                    cancellationToken);
+                _identity = identity;
             }
 
             return _identity;

@@ -17,10 +17,21 @@ internal sealed partial class SlackEventHandler(
     IChannelInstallations installations,
     SlackWorkspace workspace,
     SlackApiClient api,
+    IUserUsageReport usage,
     IOptions<SlackOptions> options,
+    Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<SlackEventHandler> logger)
 {
+    /// <summary>What a person sees before asking anything (Slack shows at most four).</summary>
+    internal static readonly (string Title, string Message)[] SuggestedPrompts =
+    [
+        ("What can you do?", "help"),
+        ("Travel policy", "What is our travel expense policy?"),
+        ("Onboarding", "What do I need to do in my first week?"),
+        ("My usage", "usage"),
+    ];
+
     /// <summary>Message subtypes that are a person saying something; every other subtype (edits, joins, bots…) is ignored.</summary>
     private static readonly HashSet<string> UserSubtypes = new(StringComparer.Ordinal) { "", "file_share", "thread_broadcast" };
 
@@ -35,13 +46,31 @@ internal sealed partial class SlackEventHandler(
             return;
         }
 
-        if (envelope["event"] is not JsonObject e)
+        if (envelope["event"] is not JsonObject e
+            || await installations.IsRemovedAsync(ChannelKind.Slack, teamId, SlackWorkspace.InstallationKey, cancellationToken))
         {
+            // Uninstalled (or its token revoked): later events are acknowledged and dropped.
             return;
         }
 
         switch ((string?)e["type"])
         {
+            case "app_uninstalled":
+            case "tokens_revoked" when RevokesBotToken(e, identity):
+                await installations.RemovedAsync(ChannelKind.Slack, teamId, SlackWorkspace.InstallationKey, cancellationToken);
+                Log.Uninstalled(logger);
+                break;
+            case "app_home_opened" when (string?)e["tab"] == "messages":
+                // Agent experience: prompts for the Messages tab, without thread_ts (with it the call silently fails).
+                AfterAcknowledgement(ct => SuggestAsync((string?)e["channel"], null, ct));
+                break;
+            case "app_home_opened" when (string?)e["tab"] == "home" && (string?)e["user"] is { } homeUser:
+                AfterAcknowledgement(ct => PublishHomeAsync(teamId, homeUser, ct));
+                break;
+            case "assistant_thread_started":
+                // Legacy assistant pane: prompts for the new thread.
+                AfterAcknowledgement(ct => SuggestAsync((string?)e["assistant_thread"]?["channel_id"], (string?)e["assistant_thread"]?["thread_ts"], ct));
+                break;
             case "app_mention":
             case "message":
                 await OnMessageAsync(envelope, e, identity, cancellationToken);
@@ -119,6 +148,68 @@ internal sealed partial class SlackEventHandler(
         }
     }
 
+    private static bool RevokesBotToken(JsonObject e, SlackIdentity identity) =>
+        (e["tokens"]?["bot"] as JsonArray ?? []).Any(b => b?.GetValue<string>() == identity.BotUserId);
+
+    private void AfterAcknowledgement(Func<CancellationToken, Task> work) =>
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await work(lifetime.ApplicationStopping);
+            }
+            catch (SlackApiException)
+            {
+                // Logged by the client.
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+
+    private async Task SuggestAsync(string? channel, string? threadTs, CancellationToken cancellationToken)
+    {
+        if (channel is null)
+        {
+            return;
+        }
+
+        var prompts = new JsonArray([.. SuggestedPrompts.Select(p => (JsonNode)new JsonObject { ["title"] = p.Title, ["message"] = p.Message })]);
+        await api.CallAsync("assistant.threads.setSuggestedPrompts", new Dictionary<string, object?>
+        {
+            ["channel_id"] = channel, ["thread_ts"] = threadTs, ["title"] = "Try asking", ["prompts"] = prompts,
+        }, cancellationToken);
+    }
+
+    /// <summary>The App Home tab: the person's usage against their quota, and how to use the bot.</summary>
+    private async Task PublishHomeAsync(string teamId, string user, CancellationToken cancellationToken)
+    {
+        var turn = new InboundTurn
+        {
+            Channel = ChannelKind.Slack, EventId = "home", TenantId = teamId,
+            Conversation = new ConversationReference(user, "", ConversationType.Personal), User = new UserReference(user, ""),
+        };
+        var report = await usage.TextAsync(turn, cancellationToken);
+        var view = new JsonObject
+        {
+            ["type"] = "home",
+            ["blocks"] = new JsonArray(
+                new JsonObject { ["type"] = "header", ["text"] = new JsonObject { ["type"] = "plain_text", ["text"] = "ChatBot" } },
+                new JsonObject { ["type"] = "markdown", ["text"] = report },
+                new JsonObject { ["type"] = "divider" },
+                new JsonObject { ["type"] = "markdown", ["text"] = HomeHelp }),
+        };
+        await api.CallAsync("views.publish", new Dictionary<string, object?> { ["user_id"] = user, ["view"] = view }, cancellationToken);
+    }
+
+    private const string HomeHelp = """
+        **How to use me**
+        - Ask in the **Messages** tab: each question gets its own thread, with sources you can check.
+        - In a channel, mention **@ChatBot** and I answer in the thread; or use **/ask** *question*.
+        - **/chatbot help**, **new**, **usage**, **sources** or **forget** run a command.
+        - Knowledge owners: share a file with me to add it to the knowledge base.
+        """;
+
     private async Task IntroduceAsync(JsonObject e, CancellationToken cancellationToken)
     {
         try
@@ -157,6 +248,9 @@ internal sealed partial class SlackEventHandler(
     {
         [LoggerMessage(EventId = 810, Level = LogLevel.Information, Message = "Dropped a Slack event from a workspace this bot is not installed in")]
         public static partial void UnknownTeam(ILogger logger);
+
+        [LoggerMessage(EventId = 812, Level = LogLevel.Warning, Message = "ChatBot was uninstalled from the Slack workspace, or its token revoked; its events are dropped from now on")]
+        public static partial void Uninstalled(ILogger logger);
 
         [LoggerMessage(EventId = 811, Level = LogLevel.Debug, Message = "Slack event {EventId} repeats a message already in the inbox")]
         public static partial void Duplicate(ILogger logger, string eventId);

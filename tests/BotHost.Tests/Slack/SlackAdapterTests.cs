@@ -534,6 +534,60 @@ public sealed class SlackAdapterTests : IAsyncLifetime
         Assert.False(await db.Documents.AnyAsync());
     }
 
+    [Fact]
+    public async Task MessagesTabOpened_SuggestsPromptsWithoutAThread_AssistantThreadWithIt()
+    {
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(new JsonObject { ["type"] = "app_home_opened", ["user"] = "U222", ["channel"] = "D111", ["tab"] = "messages", ["event_ts"] = "1700000700.1" })))
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(new JsonObject
+        {
+            ["type"] = "assistant_thread_started",
+            ["assistant_thread"] = new JsonObject { ["user_id"] = "U222", ["channel_id"] = "D111", ["thread_ts"] = "1700000800.000100", ["context"] = new JsonObject() },
+        })))
+        {
+        }
+
+        var agentView = await _slack.WaitForCallAsync(c => c.Method == "assistant.threads.setSuggestedPrompts" && c["thread_ts"] is null);
+        var legacy = await _slack.WaitForCallAsync(c => c.Method == "assistant.threads.setSuggestedPrompts" && c["thread_ts"] is not null);
+        Assert.Equal("D111", agentView["channel_id"]);
+        Assert.Equal(4, JsonNode.Parse(agentView["prompts"]!)!.AsArray().Count);
+        Assert.Equal("1700000800.000100", legacy["thread_ts"]);
+    }
+
+    [Fact]
+    public async Task HomeTabOpened_PublishesTheUsersUsageAndHelp()
+    {
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(new JsonObject { ["type"] = "app_home_opened", ["user"] = "U222", ["channel"] = "D111", ["tab"] = "home", ["event_ts"] = "1700000900.1" })))
+        {
+        }
+
+        var publish = await _slack.WaitForCallAsync(c => c.Method == "views.publish");
+        var view = JsonNode.Parse(publish["view"]!)!;
+        Assert.Equal("U222", publish["user_id"]);
+        Assert.Equal("home", (string?)view["type"]);
+        Assert.StartsWith("Your usage:", (string?)view["blocks"]![1]!["text"], StringComparison.Ordinal);
+        Assert.Contains("/ask", (string?)view["blocks"]![3]!["text"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Uninstalled_LaterEventsAreDropped_AnotherUsersRevokedTokenChangesNothing()
+    {
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(new JsonObject { ["type"] = "tokens_revoked", ["tokens"] = new JsonObject { ["oauth"] = new JsonArray("U555") } })))
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("still there?"))))
+        {
+        }
+
+        Assert.Equal(1, await InboxCountAsync());
+        using (await FakeSlack.SendEventAsync(_bot, _slack.Envelope(new JsonObject { ["type"] = "app_uninstalled" })))
+        using (var after = await FakeSlack.SendEventAsync(_bot, _slack.Envelope(FakeSlack.Message("anyone?"))))
+        {
+            Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        }
+
+        Assert.Equal(1, await InboxCountAsync());
+        await using var db = _app.Db();
+        Assert.False((await db.BotInstallations.SingleAsync(i => i.ConversationId == "workspace")).IsActive);
+    }
+
     private static JsonObject FileShare(string text, JsonObject file, string channel = "D111", string channelType = "im")
     {
         var message = FakeSlack.Message(text, channel: channel, channelType: channelType);
