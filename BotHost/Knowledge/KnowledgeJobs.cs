@@ -83,26 +83,30 @@ internal sealed partial class KnowledgeJobServer(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_server is null)
+        // A host disposed while it was still stopping may have disposed the server already: then there is nothing to stop.
+        if (Volatile.Read(ref _server) is not { } server)
         {
             return;
         }
 
         // Running jobs see their cancellation token fire; an interrupted document keeps its lease and is resumed later.
-        _server.SendStop();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StopTimeout);
         try
         {
-            await _server.WaitForShutdownAsync(timeout.Token);
+            server.SendStop();
+            await server.WaitForShutdownAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
             Log.StopTimedOut(logger);
         }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
-    public void Dispose() => _server?.Dispose();
+    public void Dispose() => Interlocked.Exchange(ref _server, null)?.Dispose();
 
     private sealed class ScopedJobActivator(IServiceScopeFactory scopes) : JobActivator
     {
