@@ -77,7 +77,13 @@ public static partial class SlackEndpoints
         }
 
         var form = Form(body!);
-        return form.ContainsKey("command") ? await interactions.CommandAsync(form, http.RequestAborted) : Results.BadRequest();
+        if (!form.ContainsKey("command"))
+        {
+            return Results.BadRequest();
+        }
+
+        var immediate = await interactions.CommandAsync(form.ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal), http.RequestAborted);
+        return immediate is null ? Results.Ok() : Results.Text(immediate.ToJsonString(), "application/json");
     }
 
     /// <summary>Interactive payloads: a form with one <c>payload</c> field holding JSON.</summary>

@@ -1,6 +1,7 @@
 using ChatBot.Adapters.Slack.Api;
 using ChatBot.Adapters.Slack.Events;
 using ChatBot.Adapters.Slack.Replies;
+using ChatBot.Adapters.Slack.SocketMode;
 using ChatBot.Adapters.Turns;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -25,6 +26,9 @@ internal static class SlackServiceCollectionExtensions
         services.AddSingleton<IChannelUserDirectory, SlackUserDirectory>();
         services.AddHttpClient(SlackAttachmentDownloader.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(120));
         services.AddSingleton<IAttachmentDownloader, SlackAttachmentDownloader>();
+        services.AddHttpClient(SlackSocketMode.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton<SlackSocketMode>();
+        services.AddHostedService(sp => sp.GetRequiredService<SlackSocketMode>());
         return builder;
     }
 }

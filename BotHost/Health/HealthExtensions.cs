@@ -1,3 +1,4 @@
+using ChatBot.Adapters.Slack.SocketMode;
 using ChatBot.ChatData.Database;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -11,11 +12,13 @@ internal static class HealthExtensions
     public static WebApplicationBuilder AddHealth(this WebApplicationBuilder builder)
     {
         builder.Services.AddHealthChecks()
-            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
+            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag])
+            // Degraded (still 200) while Slack Socket Mode is reconnecting; healthy when it is off or connected.
+            .AddCheck<SlackSocketMode>("slack-socket-mode", tags: [ReadyTag]);
         return builder;
     }
 
-    /// <summary><c>/healthz</c>: the process is alive. <c>/readyz</c>: it can serve (the database answers).</summary>
+    /// <summary><c>/healthz</c>: the process is alive. <c>/readyz</c>: it can serve (the database answers; Slack Socket Mode's state).</summary>
     public static WebApplication MapHealth(this WebApplication app)
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });

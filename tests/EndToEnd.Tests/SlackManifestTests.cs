@@ -41,5 +41,22 @@ public sealed class SlackManifestTests
         Assert.Superset(new HashSet<string> { "app_mention", "message.im", "message.channels", "message.groups", "message.mpim", "member_joined_channel" }, events);
     }
 
+    [Fact]
+    public async Task SocketModeManifest_IsTheSameAppWithoutRequestUrls()
+    {
+        var (errors, manifest) = await NodeScripts.SlackManifestAsync(Path.Combine(RepositoryPaths.Root, "appPackage", "slack", "manifest.socket-mode.yaml"));
+        var (_, http) = await NodeScripts.SlackManifestAsync(ManifestPath);
+
+        Assert.Empty(errors);
+        Assert.True(manifest.GetProperty("settings").GetProperty("socket_mode_enabled").GetBoolean());
+        Assert.DoesNotContain("https://", manifest.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(
+            Strings(http.GetProperty("oauth_config").GetProperty("scopes").GetProperty("bot")),
+            Strings(manifest.GetProperty("oauth_config").GetProperty("scopes").GetProperty("bot")));
+        Assert.Equal(
+            Strings(http.GetProperty("settings").GetProperty("event_subscriptions").GetProperty("bot_events")),
+            Strings(manifest.GetProperty("settings").GetProperty("event_subscriptions").GetProperty("bot_events")));
+    }
+
     private static HashSet<string> Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString()!)];
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using ChatBot.Adapters.Slack.Api;
 using ChatBot.Adapters.Turns;
-using Microsoft.AspNetCore.Http;
 
 namespace ChatBot.Adapters.Slack.Events;
 
@@ -23,17 +22,19 @@ internal sealed class SlackInteractions(ITurnInbox inbox, SlackWorkspace workspa
 
     private static readonly HashSet<string> Subcommands = new(StringComparer.OrdinalIgnoreCase) { "help", "new", "usage", "sources", "forget", "forget confirm" };
 
+    /// <param name="form">The command's fields (from the HTTP form, or a Socket Mode payload).</param>
     /// <returns>What to answer Slack at once (an ephemeral usage text), or null for an empty acknowledgement.</returns>
-    public async Task<IResult> CommandAsync(IFormCollection form, CancellationToken cancellationToken)
+    public async Task<JsonObject?> CommandAsync(IReadOnlyDictionary<string, string> form, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(form);
         var identity = await workspace.IdentityAsync(cancellationToken);
-        if (form["team_id"] != identity.TeamId)
+        if (form.GetValueOrDefault("team_id") != identity.TeamId)
         {
-            return Results.Ok();
+            return null;
         }
 
-        var command = form["command"].ToString();
-        var text = form["text"].ToString().Trim();
+        var command = form.GetValueOrDefault("command") ?? "";
+        var text = (form.GetValueOrDefault("text") ?? "").Trim();
         string? question = command switch
         {
             AskCommand when text.Length > 0 => text,
@@ -45,31 +46,32 @@ internal sealed class SlackInteractions(ITurnInbox inbox, SlackWorkspace workspa
             return Ephemeral(command == AskCommand ? AskUsage : ChatBotUsage);
         }
 
-        var channel = form["channel_id"].ToString();
+        var channel = form.GetValueOrDefault("channel_id") ?? "";
+        var user = form.GetValueOrDefault("user_id") ?? "";
         var personal = channel.StartsWith('D');
         var turn = new InboundTurn
         {
             Channel = ChannelKind.Slack,
-            EventId = $"{identity.TeamId}|command|{form["trigger_id"]}",
+            EventId = $"{identity.TeamId}|command|{form.GetValueOrDefault("trigger_id")}",
             TenantId = identity.TeamId,
             // Slash commands of one person in one channel share a conversation (they have no thread).
-            Conversation = new ConversationReference(channel, "command:" + form["user_id"], personal ? ConversationType.Personal : ConversationType.Channel, personal ? null : [channel]),
-            User = new UserReference(form["user_id"].ToString(), form["user_name"].ToString()),
+            Conversation = new ConversationReference(channel, "command:" + user, personal ? ConversationType.Personal : ConversationType.Channel, personal ? null : [channel]),
+            User = new UserReference(user, form.GetValueOrDefault("user_name") ?? ""),
             Text = question,
             ReplyAddress = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 [SlackAddress.Channel] = channel,
                 [SlackAddress.ThreadTs] = "",
                 [SlackAddress.TeamId] = identity.TeamId,
-                [SlackAddress.UserId] = form["user_id"].ToString(),
+                [SlackAddress.UserId] = user,
                 [SlackAddress.ChannelType] = personal ? "im" : "channel",
-                [SlackAddress.ResponseUrl] = form["response_url"].ToString(),
+                [SlackAddress.ResponseUrl] = form.GetValueOrDefault("response_url") ?? "",
                 [SlackAddress.Question] = command == AskCommand ? question : "",
             },
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         };
         await inbox.AcceptAsync(turn, cancellationToken);
-        return Results.Ok();
+        return null;
     }
 
     public async Task InteractionAsync(JsonObject payload, CancellationToken cancellationToken)
@@ -164,5 +166,5 @@ internal sealed class SlackInteractions(ITurnInbox inbox, SlackWorkspace workspa
         [SlackAddress.ChannelType] = channel.StartsWith('D') ? "im" : "channel",
     };
 
-    private static IResult Ephemeral(string text) => Results.Json(new { response_type = "ephemeral", text });
+    private static JsonObject Ephemeral(string text) => new() { ["response_type"] = "ephemeral", ["text"] = text };
 }

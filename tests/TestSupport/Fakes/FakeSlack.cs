@@ -36,6 +36,23 @@ public sealed class FakeSlack : IAsyncDisposable
     private readonly ConcurrentQueue<JsonObject> _responses = new();
     private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
     private int _fileDownloads;
+    private readonly ConcurrentQueue<JsonObject> _acks = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private System.Net.WebSockets.WebSocket? _socket;
+    private int _connectionsOpened;
+    private int _socketsAccepted;
+
+    public const string AppToken = "xapp-test-token";
+
+    /// <summary>apps.connections.open calls (each reconnect asks for a new URL).</summary>
+    public int ConnectionsOpened => _connectionsOpened;
+
+    public int SocketsAccepted => _socketsAccepted;
+
+    /// <summary>apps.connections.open answers ok:false (Socket Mode cannot connect).</summary>
+    public bool RefuseConnections { get; set; }
+
+    public IReadOnlyList<JsonObject> Acks => [.. _acks];
     private readonly ConcurrentDictionary<string, ConcurrentQueue<(int Status, string? Error, int? RetryAfter)>> _faults = new(StringComparer.Ordinal);
     private int _ts = 100;
     private int _events;
@@ -87,7 +104,9 @@ public sealed class FakeSlack : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
+        app.UseWebSockets();
         var slack = new FakeSlack(app);
+        app.Map("/link", slack.SocketAsync);
         app.MapPost("/api/{method}", slack.ApiAsync);
         app.MapGet("/files-pri/{file}/download/{name}", (string file, HttpRequest request) =>
         {
@@ -220,6 +239,17 @@ public sealed class FakeSlack : IAsyncDisposable
         var fields = form?.ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal) ?? [];
         var call = new SlackCall(method, fields, request.Headers.Authorization.ToString(), DateTimeOffset.UtcNow);
         _calls.Enqueue(call);
+        if (method == "apps.connections.open")
+        {
+            if (call.Authorization != "Bearer " + AppToken || RefuseConnections)
+            {
+                return Results.Json(new { ok = false, error = RefuseConnections ? "forbidden_team" : "invalid_auth" });
+            }
+
+            var ticket = Interlocked.Increment(ref _connectionsOpened);
+            return Results.Json(new { ok = true, url = ApiBaseUrl.Replace("http://", "ws://", StringComparison.Ordinal).Replace("/api/", $"/link/?ticket={ticket}&app_id=A111", StringComparison.Ordinal) });
+        }
+
         if (call.Authorization != "Bearer " + BotToken)
         {
             return Results.Json(new { ok = false, error = "invalid_auth" });
@@ -249,6 +279,106 @@ public sealed class FakeSlack : IAsyncDisposable
             "chat.appendStream" or "chat.stopStream" or "chat.update" => Results.Json(new { ok = true, channel = fields.GetValueOrDefault("channel"), ts = fields.GetValueOrDefault("ts") }),
             _ => Results.Json(new { ok = true }),
         };
+    }
+
+    /// <summary>Sends an envelope over the open socket; returns its envelope id.</summary>
+    public async Task<string> SendEnvelopeAsync(string type, JsonObject payload, int retryAttempt = 0, string? envelopeId = null)
+    {
+        envelopeId ??= Guid.NewGuid().ToString();
+        await SendFrameAsync(new JsonObject
+        {
+            ["envelope_id"] = envelopeId, ["type"] = type, ["payload"] = payload,
+            ["accepts_response_payload"] = type == "slash_commands", ["retry_attempt"] = retryAttempt, ["retry_reason"] = retryAttempt > 0 ? "timeout" : "",
+        });
+        return envelopeId;
+    }
+
+    /// <summary>Slack's disconnect message (refresh_requested, warning, too_many_websockets…).</summary>
+    public Task SendDisconnectAsync(string reason) => SendFrameAsync(new JsonObject { ["type"] = "disconnect", ["reason"] = reason, ["debug_info"] = new JsonObject { ["host"] = "applink-1" } });
+
+    /// <summary>Drops the connection without a word, as a broken network does.</summary>
+    public void DropConnection() => _socket?.Abort();
+
+    public async Task<JsonObject> WaitForAckAsync(string envelopeId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_acks.FirstOrDefault(a => (string?)a["envelope_id"] == envelopeId) is { } ack)
+            {
+                return ack;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException("No acknowledgement for envelope " + envelopeId);
+    }
+
+    public async Task WaitForSocketAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_socketsAccepted >= count && _socket?.State == System.Net.WebSockets.WebSocketState.Open)
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"Socket {count} never connected ({_socketsAccepted} so far).");
+    }
+
+    private async Task SendFrameAsync(JsonObject frame)
+    {
+        var socket = _socket ?? throw new InvalidOperationException("No socket is connected.");
+        await _sendLock.WaitAsync();
+        try
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes(frame.ToJsonString()), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Slack's side of a Socket Mode connection: hello, then envelopes from the test; acknowledgements recorded.</summary>
+    private async Task SocketAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = 400;
+            return;
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        _socket = socket;
+        Interlocked.Increment(ref _socketsAccepted);
+        await SendFrameAsync(new JsonObject { ["type"] = "hello", ["num_connections"] = 1, ["connection_info"] = new JsonObject { ["app_id"] = "A111" } });
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (socket.State == System.Net.WebSockets.WebSocketState.Open)
+            {
+                var result = await socket.ReceiveAsync(buffer, context.RequestAborted);
+                if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                {
+                    break;
+                }
+
+                if (JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, result.Count)) is JsonObject ack)
+                {
+                    _acks.Enqueue(ack);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or OperationCanceledException)
+        {
+            // Dropped.
+        }
     }
 
     public async ValueTask DisposeAsync()
