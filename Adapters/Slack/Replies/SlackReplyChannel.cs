@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using ChatBot.Adapters.Slack.Api;
 using ChatBot.Adapters.Slack.Events;
@@ -31,27 +30,18 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
 {
     private readonly SlackApiClient _api;
     private readonly IReadOnlyDictionary<string, string> _address;
-    private readonly TimeSpan _interval;
-    private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly StringBuilder _text = new();
-    private readonly SemaphoreSlim _more = new(0, 1);
+    private readonly PacedText _text;
     private readonly CancellationTokenSource _stopped = new();
-    private Task? _pump;
-    private bool _finished;
     private string? _ts;
     private bool _fallback;
-    private bool _closed;
-    private int _sentLength;
-    private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
 
     public SlackReplyWriter(SlackApiClient api, IReadOnlyDictionary<string, string> address, TimeSpan interval, TimeProvider clock, ILogger logger)
     {
         _api = api;
         _address = address;
-        _interval = interval;
-        _clock = clock;
         _logger = logger;
+        _text = new PacedText(interval, clock, PreviewAsync);
     }
 
     public CancellationToken UserStopped => _stopped.Token;
@@ -84,15 +74,9 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
 
     public Task AppendAsync(string delta, CancellationToken cancellationToken)
     {
-        lock (_text)
+        if (ResponseUrl is null)
         {
-            _text.Append(delta);
-        }
-
-        if (!_closed && ResponseUrl is null)
-        {
-            _pump ??= Task.Run(() => PumpAsync(cancellationToken), CancellationToken.None);
-            Signal();
+            _text.Append(delta, cancellationToken);
         }
 
         return Task.CompletedTask;
@@ -101,7 +85,7 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
     public async Task<string?> CompleteAsync(FinalReply reply, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reply);
-        await StopPumpAsync();
+        await _text.FinishAsync();
         if (_stopped.IsCancellationRequested)
         {
             return _ts;
@@ -118,9 +102,9 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
         string firstTs;
         if (_ts is not null && !_fallback)
         {
-            await WaitForIntervalAsync(cancellationToken);
+            await _text.WaitForIntervalAsync(cancellationToken);
             // The streamed words stay when the final text goes on from them; otherwise the message is replaced.
-            var streamed = Sent();
+            var streamed = _text.SentText;
             var firstPart = FirstPart(reply.Text, messages);
             var continues = firstPart.StartsWith(streamed, StringComparison.Ordinal);
             await StopStreamAsync(continues ? firstPart[streamed.Length..] : null, continues && messages.Count == 1 ? Trailing(first.Blocks) : null, cancellationToken);
@@ -133,7 +117,7 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
         }
         else if (_ts is not null)
         {
-            await WaitForIntervalAsync(cancellationToken);
+            await _text.WaitForIntervalAsync(cancellationToken);
             await UpdateAsync(first, cancellationToken);
             firstTs = _ts!;
         }
@@ -152,7 +136,7 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
 
     public async Task FailAsync(string userMessage, CancellationToken cancellationToken)
     {
-        await StopPumpAsync();
+        await _text.FinishAsync();
         if (_ts is not null && !_fallback && !_stopped.IsCancellationRequested)
         {
             try
@@ -195,35 +179,17 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
         }
     }
 
-    private async Task PumpAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Shows the words so far: start or extend the stream, or (when Slack will not stream) post and update. False ends
+    /// the previews (stopped, failed, or more text than one message holds: the rest follows in further messages).
+    /// </summary>
+    private async Task<bool> PreviewAsync(string text, CancellationToken cancellationToken)
     {
-        try
+        if (text.Length > SlackMessages.MaxTextPerMessage)
         {
-            while (true)
-            {
-                await WaitForIntervalAsync(cancellationToken);
-                var text = Current();
-                if (text.Length > _sentLength && text.Length <= SlackMessages.MaxTextPerMessage && !_closed)
-                {
-                    await SendPreviewAsync(text, cancellationToken);
-                }
-
-                if (_finished || _closed)
-                {
-                    return;
-                }
-
-                await _more.WaitAsync(cancellationToken);
-            }
+            return false;
         }
-        catch (OperationCanceledException)
-        {
-        }
-    }
 
-    /// <summary>Shows the words so far: start or extend the stream, or (when Slack will not stream) post and update.</summary>
-    private async Task SendPreviewAsync(string text, CancellationToken cancellationToken)
-    {
         try
         {
             if (_ts is null)
@@ -247,23 +213,22 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
             }
             else
             {
-                await _api.CallAsync("chat.appendStream", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["markdown_text"] = text[_sentLength..] }, cancellationToken);
+                await _api.CallAsync("chat.appendStream", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["markdown_text"] = text[_text.SentLength..] }, cancellationToken);
             }
 
-            _sentLength = text.Length;
-            _lastSend = _clock.GetUtcNow();
+            return true;
         }
         catch (SlackApiException ex) when (ex.Error == "stopped_by_user")
         {
             Log.UserStopped(_logger);
-            _closed = true;
             _stopped.Cancel();
+            return false;
         }
         catch (SlackApiException ex)
         {
             // The preview stops here; the final message still carries the whole answer.
             Log.PreviewFailed(_logger, ex.Error);
-            _closed = true;
+            return false;
         }
     }
 
@@ -321,57 +286,10 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
     private static string FirstPart(string text, IReadOnlyList<SlackMessage> messages) =>
         messages.Count == 1 ? text : SlackMessages.Split(text, SlackMessages.MaxTextPerMessage)[0];
 
-    private string Current()
-    {
-        lock (_text)
-        {
-            return _text.ToString();
-        }
-    }
-
-    private string Sent()
-    {
-        lock (_text)
-        {
-            return _text.ToString(0, _sentLength);
-        }
-    }
-
-    private void Signal()
-    {
-        try
-        {
-            _more.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-        }
-    }
-
-    private async Task StopPumpAsync()
-    {
-        _finished = true;
-        if (_pump is { } pump)
-        {
-            Signal();
-            await pump;
-        }
-    }
-
-    private async Task WaitForIntervalAsync(CancellationToken cancellationToken)
-    {
-        var wait = _lastSend + _interval - _clock.GetUtcNow();
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, _clock, cancellationToken);
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
-        await StopPumpAsync();
+        await _text.DisposeAsync();
         _stopped.Dispose();
-        _more.Dispose();
     }
 
     private static partial class Log

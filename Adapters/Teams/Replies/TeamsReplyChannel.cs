@@ -1,4 +1,3 @@
-using System.Text;
 using ChatBot.Adapters.Teams.Activities;
 using ChatBot.Adapters.Teams.Connector;
 using ChatBot.Adapters.Turns;
@@ -34,33 +33,27 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
     private readonly ConnectorClient _connector;
     private readonly IReadOnlyDictionary<string, string> _address;
     private readonly bool _stream;
-    private readonly TimeSpan _interval;
     private readonly TimeSpan _streamLimit;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly StringBuilder _text = new();
+    private readonly PacedText _text;
     private readonly SemaphoreSlim _send = new(1, 1);
     private readonly CancellationTokenSource _stopped = new();
-    private readonly SemaphoreSlim _more = new(0, 1);
-    private Task? _pump;
     private string? _streamId;
     private int _sequence;
-    private int _sentLength;
-    private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
     private DateTimeOffset _streamStarted;
     private bool _streamClosed;
-    private bool _finished;
     private bool _typingSent;
 
     public TeamsReplyWriter(ConnectorClient connector, IReadOnlyDictionary<string, string> address, bool stream, TimeSpan interval, TimeSpan streamLimit, TimeProvider clock, ILogger logger)
     {
-        _streamLimit = streamLimit;
         _connector = connector;
         _address = address;
         _stream = stream;
-        _interval = interval;
+        _streamLimit = streamLimit;
         _clock = clock;
         _logger = logger;
+        _text = new PacedText(interval, clock, PreviewAsync);
     }
 
     public CancellationToken UserStopped => _stopped.Token;
@@ -87,8 +80,8 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
         await _send.WaitAsync(cancellationToken);
         try
         {
-            // Progress notes are cosmetic: only the first, or one when the interval allows and no text has come yet.
-            if (_streamClosed || _sentLength > 0 || (_streamId is not null && _clock.GetUtcNow() - _lastSend < _interval))
+            // Progress notes are cosmetic: the first one opens the stream; later ones only before any text.
+            if (_streamClosed || _text.SentLength > 0 || _streamId is not null)
             {
                 return;
             }
@@ -103,15 +96,9 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
 
     public Task AppendAsync(string delta, CancellationToken cancellationToken)
     {
-        lock (_text)
+        if (_stream)
         {
-            _text.Append(delta);
-        }
-
-        if (_stream && !_streamClosed)
-        {
-            _pump ??= Task.Run(() => PumpAsync(cancellationToken), CancellationToken.None);
-            Signal();
+            _text.Append(delta, cancellationToken);
         }
 
         return Task.CompletedTask;
@@ -120,7 +107,7 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
     public async Task<string?> CompleteAsync(FinalReply reply, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reply);
-        await StopPumpAsync();
+        await _text.FinishAsync();
         if (!_stream)
         {
             var sent = await _connector.SendAsync(ServiceUrl, ConversationId, TeamsMessages.Final(reply, null, null), ActivityId, cancellationToken);
@@ -139,7 +126,7 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
             return sent.Id;
         }
 
-        await WaitForIntervalAsync(cancellationToken);
+        await _text.WaitForIntervalAsync(cancellationToken);
         try
         {
             await _connector.SendAsync(ServiceUrl, ConversationId, TeamsMessages.Final(reply, _streamId, null), null, cancellationToken);
@@ -163,11 +150,11 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
 
     public async Task FailAsync(string userMessage, CancellationToken cancellationToken)
     {
-        await StopPumpAsync();
+        await _text.FinishAsync();
         var notice = new FinalReply(userMessage, ReplyKind.Notice, [], []);
         if (_stream && _streamId is not null && !_stopped.IsCancellationRequested)
         {
-            await WaitForIntervalAsync(cancellationToken);
+            await _text.WaitForIntervalAsync(cancellationToken);
             try
             {
                 await _connector.SendAsync(ServiceUrl, ConversationId, TeamsMessages.Final(notice, _streamId, null), null, cancellationToken);
@@ -182,57 +169,31 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
         await _connector.SendAsync(ServiceUrl, ConversationId, TeamsMessages.Text(userMessage), _stream ? null : ActivityId, cancellationToken);
     }
 
-    /// <summary>Sends the text gathered so far, at most once per interval, until the answer is complete.</summary>
-    private async Task PumpAsync(CancellationToken cancellationToken)
+    /// <summary>One streaming update with the text so far; false ends the updates (closed, stopped, past the limit).</summary>
+    private async Task<bool> PreviewAsync(string text, CancellationToken cancellationToken)
     {
+        await _send.WaitAsync(cancellationToken);
         try
         {
-            while (true)
+            if (_streamClosed || (_streamId is not null && _clock.GetUtcNow() - _streamStarted > _streamLimit))
             {
-                await WaitForIntervalAsync(cancellationToken);
-                string text;
-                lock (_text)
-                {
-                    text = _text.ToString();
-                }
-
-                if (text.Length > _sentLength && !_streamClosed)
-                {
-                    await _send.WaitAsync(cancellationToken);
-                    try
-                    {
-                        if (_streamId is not null && _clock.GetUtcNow() - _streamStarted > _streamLimit)
-                        {
-                            _streamClosed = true;
-                        }
-                        else
-                        {
-                            await SendStreamUpdateAsync("streaming", text, cancellationToken);
-                            _sentLength = text.Length;
-                        }
-                    }
-                    finally
-                    {
-                        _send.Release();
-                    }
-                }
-
-                if (_finished || _streamClosed)
-                {
-                    return;
-                }
-
-                await _more.WaitAsync(cancellationToken);
+                _streamClosed = true;
+                return false;
             }
-        }
-        catch (OperationCanceledException)
-        {
+
+            await SendStreamUpdateAsync("streaming", text, cancellationToken);
+            return !_streamClosed;
         }
         catch (ConnectorException ex)
         {
             // Updates are a preview; the final message still carries the whole answer.
             Log.StreamUpdateFailed(_logger, ex.Status, ex.Code);
             _streamClosed = true;
+            return false;
+        }
+        finally
+        {
+            _send.Release();
         }
     }
 
@@ -241,11 +202,11 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
         try
         {
             var response = await _connector.SendAsync(ServiceUrl, ConversationId, TeamsMessages.StreamUpdate(streamType, text, ++_sequence, _streamId), null, cancellationToken);
-            _lastSend = _clock.GetUtcNow();
+            _text.NoteSend();
             if (_streamId is null)
             {
                 _streamId = response.Id;
-                _streamStarted = _lastSend;
+                _streamStarted = _clock.GetUtcNow();
             }
         }
         catch (ConnectorException ex) when (ex.Status == 403)
@@ -260,37 +221,6 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
             {
                 Log.StreamClosed(_logger, ex.Code);
             }
-        }
-    }
-
-    private async Task StopPumpAsync()
-    {
-        _finished = true;
-        if (_pump is { } pump)
-        {
-            Signal();
-            await pump;
-        }
-    }
-
-    /// <summary>Wakes the pump (one pending signal is enough).</summary>
-    private void Signal()
-    {
-        try
-        {
-            _more.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-        }
-    }
-
-    private async Task WaitForIntervalAsync(CancellationToken cancellationToken)
-    {
-        var wait = _lastSend + _interval - _clock.GetUtcNow();
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait, _clock, cancellationToken);
         }
     }
 
@@ -310,10 +240,9 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
 
     public async ValueTask DisposeAsync()
     {
-        await StopPumpAsync();
+        await _text.DisposeAsync();
         _stopped.Dispose();
         _send.Dispose();
-        _more.Dispose();
     }
 
     private static partial class Log
