@@ -27,6 +27,7 @@ public static partial class SlackEndpoints
         endpoints.MapPost(EventsPath, EventsAsync).AllowAnonymous().DisableAntiforgery();
         endpoints.MapPost(CommandsPath, CommandsAsync).AllowAnonymous().DisableAntiforgery();
         endpoints.MapPost(InteractivityPath, InteractivityAsync).AllowAnonymous().DisableAntiforgery();
+        Installs.SlackOAuth.Map(endpoints);
         return endpoints;
     }
 

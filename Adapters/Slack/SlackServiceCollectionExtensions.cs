@@ -1,5 +1,6 @@
 using ChatBot.Adapters.Slack.Api;
 using ChatBot.Adapters.Slack.Events;
+using ChatBot.Adapters.Slack.Installs;
 using ChatBot.Adapters.Slack.Replies;
 using ChatBot.Adapters.Slack.SocketMode;
 using ChatBot.Adapters.Turns;
@@ -18,7 +19,10 @@ internal static class SlackServiceCollectionExtensions
         services.AddHttpClient<SlackApiClient>(c => c.Timeout = TimeSpan.FromSeconds(30))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
-        services.AddSingleton<SlackWorkspace>();
+        services.AddSingleton<SlackInstallations>();
+        services.AddSingleton<SlackBotApi>();
+        services.AddSingleton<SlackOAuth>();
+        services.AddSingleton<IChannelContext, SlackChannelContext>();
         services.AddSingleton<SlackEventHandler>();
         services.AddSingleton<SlackInteractions>();
         services.AddSingleton<IReplyChannel, SlackReplyChannel>();

@@ -15,7 +15,7 @@ internal sealed class TeamsAttachmentDownloader(IHttpClientFactory httpClients) 
 {
     public ChannelKind Channel => ChannelKind.Teams;
 
-    public async Task<Stream> DownloadAsync(TurnAttachment attachment, long maxBytes, CancellationToken cancellationToken)
+    public async Task<Stream> DownloadAsync(InboundTurn turn, TurnAttachment attachment, long maxBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(attachment);
         if (!Uri.TryCreate(attachment.DownloadUrl, UriKind.Absolute, out var url)

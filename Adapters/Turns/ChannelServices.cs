@@ -6,7 +6,8 @@ public interface IAttachmentDownloader
     ChannelKind Channel { get; }
 
     /// <summary>The file's bytes, at most <paramref name="maxBytes"/>; throws <see cref="AttachmentRefusedException"/> with a reason for the user.</summary>
-    Task<Stream> DownloadAsync(TurnAttachment attachment, long maxBytes, CancellationToken cancellationToken);
+    /// <param name="turn">The turn the file came with (which workspace's credentials to use).</param>
+    Task<Stream> DownloadAsync(InboundTurn turn, TurnAttachment attachment, long maxBytes, CancellationToken cancellationToken);
 }
 
 /// <summary>A file that cannot be taken; the message is safe to show to the user.</summary>
@@ -58,6 +59,9 @@ public interface IChannelInstallations
     /// <summary>The bot was removed: the reference is kept but no longer used.</summary>
     Task RemovedAsync(ChannelKind channel, string tenantId, string conversationId, CancellationToken cancellationToken);
 
+    /// <summary>The active installation with this key, or null (never installed, or removed).</summary>
+    Task<ChannelInstallation?> FindAsync(ChannelKind channel, string tenantId, string conversationId, CancellationToken cancellationToken);
+
     /// <summary>An active team installation by the team's name (a knowledge owner's "for team X").</summary>
     Task<ChannelInstallation?> FindTeamAsync(ChannelKind channel, string tenantId, string teamName, CancellationToken cancellationToken);
 
@@ -73,4 +77,28 @@ public interface IUserUsageReport
 {
     /// <param name="turn">Who is asking, as a channel knows them (only the channel, tenant and user are used).</param>
     Task<string> TextAsync(InboundTurn turn, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// What the channel shows around a message that the bot has not seen itself: the earlier messages of a thread it was
+/// called into, the channel the person is looking at. Given to the model as data with the question.
+/// </summary>
+public interface IChannelContext
+{
+    ChannelKind Channel { get; }
+
+    /// <returns>Plain text (at most a few thousand characters), or null when there is nothing to add.</returns>
+    Task<string?> DescribeAsync(InboundTurn turn, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Random, single-use, expiring tokens kept by the host (an OAuth <c>state</c>): issued once, accepted once, by any
+/// host process sharing the database.
+/// </summary>
+public interface ISingleUseTokens
+{
+    Task<string> IssueAsync(string purpose, TimeSpan lifetime, CancellationToken cancellationToken);
+
+    /// <summary>True exactly once for a token issued for <paramref name="purpose"/> that has not expired.</summary>
+    Task<bool> ConsumeAsync(string purpose, string token, CancellationToken cancellationToken);
 }

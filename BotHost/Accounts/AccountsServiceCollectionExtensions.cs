@@ -8,6 +8,7 @@ internal static class AccountsServiceCollectionExtensions
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<AccountService>();
+        builder.Services.AddSingleton<Adapters.Turns.ISingleUseTokens, SingleUseTokens>();
         // Cookie keys survive restarts (data/keys beside the SQLite file); server deployments share a volume.
         builder.Services.AddDataProtection()
             .SetApplicationName("ChatBot")

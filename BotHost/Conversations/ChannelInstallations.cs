@@ -61,6 +61,15 @@ internal sealed class ChannelInstallations(IDbContextFactory<ChatDbContext> cont
             .ExecuteUpdateAsync(s => s.SetProperty(i => i.IsActive, false).SetProperty(i => i.RemovedAt, now).SetProperty(i => i.UpdatedAt, now), cancellationToken);
     }
 
+    public async Task<ChannelInstallation?> FindAsync(ChannelKind channel, string tenantId, string conversationId, CancellationToken cancellationToken)
+    {
+        var kind = (Channel)channel;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.BotInstallations.AsNoTracking()
+            .SingleOrDefaultAsync(i => i.Channel == kind && i.TenantId == tenantId && i.ConversationId == conversationId && i.IsActive, cancellationToken);
+        return row is null ? null : ToInstallation(channel, row);
+    }
+
     public async Task<ChannelInstallation?> FindTeamAsync(ChannelKind channel, string tenantId, string teamName, CancellationToken cancellationToken)
     {
         var kind = (Channel)channel;
@@ -69,9 +78,12 @@ internal sealed class ChannelInstallations(IDbContextFactory<ChatDbContext> cont
             .Where(i => i.Channel == kind && i.TenantId == tenantId && i.IsActive && i.TeamId != null && i.TeamName != null)
             .ToListAsync(cancellationToken);
         var row = rows.FirstOrDefault(i => string.Equals(i.TeamName!.Trim(), teamName.Trim(), StringComparison.OrdinalIgnoreCase));
-        return row is null ? null : new ChannelInstallation(channel, row.TenantId, row.ConversationId, (ConversationType)row.Kind,
-            JsonSerializer.Deserialize<Dictionary<string, string>>(row.AddressJson) ?? [], row.TeamId, row.TeamName, row.TeamGroupId);
+        return row is null ? null : ToInstallation(channel, row);
     }
+
+    private static ChannelInstallation ToInstallation(ChannelKind channel, BotInstallation row) =>
+        new(channel, row.TenantId, row.ConversationId, (ConversationType)row.Kind,
+            JsonSerializer.Deserialize<Dictionary<string, string>>(row.AddressJson) ?? [], row.TeamId, row.TeamName, row.TeamGroupId);
 
     public async Task<bool> IsRemovedAsync(ChannelKind channel, string tenantId, string conversationId, CancellationToken cancellationToken)
     {

@@ -55,7 +55,7 @@ internal sealed partial class ChatFileIntake(
 
         try
         {
-            await using var content = await downloader.DownloadAsync(file, options.Value.MaxFileBytes, cancellationToken);
+            await using var content = await downloader.DownloadAsync(turn, file, options.Value.MaxFileBytes, cancellationToken);
             var upload = new DocumentUpload(name, DocumentSource.Chat, scope, scopeKey, ContentType: contentType,
                 UploadedByUserId: user.Id, NotifyReference: NoticeAddress.ForTurn(turn));
             var result = await intake.IngestFromChatAsync(content, upload, cancellationToken);

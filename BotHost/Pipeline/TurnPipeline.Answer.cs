@@ -30,6 +30,8 @@ internal sealed partial class TurnPipeline
         await reply.SetStatusAsync("Searching the knowledge base…", cancellationToken);
         var limits = await quotas.LimitsAsync(user, cancellationToken);
         var history = chain.Count == 0 ? [] : await LoadHistoryAsync(conversation.Id, context.TurnId, cancellationToken);
+        // What the channel shows around the question (earlier messages of a thread): only a model can use it.
+        var channelContext = chain.Count == 0 ? null : channelContexts.LastOrDefault(c => c.Channel == turn.Channel)?.DescribeAsync(turn, cancellationToken);
         var passages = await retriever.RetrieveAsync(
             new RetrievalRequest(
                 turn.Text,
@@ -48,7 +50,7 @@ internal sealed partial class TurnPipeline
             return;
         }
 
-        var (messages, promptTokens) = prompts.Build(chain[0], turn.Text, passages, history);
+        var (messages, promptTokens) = prompts.Build(chain[0], turn.Text, passages, history, channelContext is null ? null : await channelContext);
         var reservation = new TokenReservation(clock.GetUtcNow().UtcDateTime, promptTokens + chain[0].MaxOutputTokens);
         if (await quotas.TryAdmitAsync(user, limits, reservation.Tokens, (db, ct) => SaveUserMessageAsync(db, context, questionTokens, ct), cancellationToken) is { } refusal)
         {

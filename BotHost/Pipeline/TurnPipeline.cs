@@ -47,6 +47,7 @@ internal sealed partial class TurnPipeline(
     IKnowledgeRetriever retriever,
     ChatFileIntake fileIntake,
     IEnumerable<IChannelUserDirectory> channelDirectories,
+    IEnumerable<IChannelContext> channelContexts,
     ModelCatalog catalog,
     ModelRouter router,
     PromptBuilder prompts,

@@ -2,6 +2,7 @@ using ChatBot.ChatData.Audit;
 using ChatBot.ChatData.Conversations;
 using ChatBot.ChatData.Inbox;
 using ChatBot.ChatData.Knowledge;
+using ChatBot.ChatData.Security;
 using ChatBot.ChatData.Usage;
 using ChatBot.ChatData.Users;
 using Microsoft.EntityFrameworkCore;
@@ -43,6 +44,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public DbSet<DocumentChunk> DocumentChunks => Set<DocumentChunk>();
 
     public DbSet<BotInstallation> BotInstallations => Set<BotInstallation>();
+
+    public DbSet<SingleUseToken> SingleUseTokens => Set<SingleUseToken>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -114,6 +117,14 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             e.Property(x => x.AddressJson).HasMaxLength(4000);
             e.HasIndex(x => new { x.Channel, x.TenantId, x.ConversationId }).IsUnique();
             e.HasIndex(x => new { x.Channel, x.TenantId, x.TeamName });
+        });
+
+        modelBuilder.Entity<SingleUseToken>(e =>
+        {
+            e.Property(x => x.Purpose).HasMaxLength(64);
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => x.ExpiresAt);
         });
 
         modelBuilder.Entity<Message>(e =>

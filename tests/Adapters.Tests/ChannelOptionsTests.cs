@@ -24,6 +24,34 @@ public sealed class ChannelOptionsTests
         Assert.Contains("Slack:SigningSecret", result.FailureMessage, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Slack_OAuthOnly_IsEnabledAndNeedsTheSigningSecret()
+    {
+        var options = new SlackOptions { ClientId = "1.2", ClientSecret = "secret" };
+        var result = new SlackOptionsValidator().Validate(null, options);
+
+        Assert.True(options.Enabled);
+        Assert.Contains("Slack:SigningSecret", result.FailureMessage, StringComparison.Ordinal);
+        options.SigningSecret = "s";
+        Assert.True(new SlackOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Fact]
+    public void Slack_ClientIdWithoutSecret_FailsNamingBoth()
+    {
+        var result = new SlackOptionsValidator().Validate(null, new SlackOptions { BotToken = "xoxb-1", SigningSecret = "s", ClientId = "1.2" });
+
+        Assert.Contains("Slack:ClientId and Slack:ClientSecret", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Slack_PlainHttpRedirectUrl_Fails()
+    {
+        var result = new SlackOptionsValidator().Validate(null, new SlackOptions { BotToken = "xoxb-1", SigningSecret = "s", OAuthRedirectUrl = "http://chatbot.example.com/api/slack/oauth/callback" });
+
+        Assert.Contains("Slack:OAuthRedirectUrl", result.FailureMessage, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("xoxp-user-token", "Slack:BotToken")]
     public void Slack_WrongTokenKind_Fails(string token, string key)

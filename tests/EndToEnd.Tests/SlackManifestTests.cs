@@ -38,7 +38,11 @@ public sealed class SlackManifestTests
 
         // chat.* and streaming, assistant.threads.setStatus, users.info with emails, slash commands, reading the messages it answers.
         Assert.Superset(new HashSet<string> { "chat:write", "assistant:write", "users:read", "users:read.email", "commands", "app_mentions:read", "im:history", "channels:history", "groups:history", "mpim:history" }, scopes);
-        Assert.Superset(new HashSet<string> { "app_mention", "message.im", "message.channels", "message.groups", "message.mpim", "member_joined_channel" }, events);
+        Assert.Superset(new HashSet<string> { "app_mention", "message.im", "message.channels", "message.groups", "message.mpim", "member_joined_channel", "app_context_changed" }, events);
+        // The OAuth install asks for exactly the manifest's scopes; reactions and thread context need theirs.
+        Assert.Equal(scopes.Order(StringComparer.Ordinal), ChatBot.Adapters.Slack.Installs.SlackOAuth.BotScopes.Order(StringComparer.Ordinal));
+        Assert.Superset(new HashSet<string> { "reactions:write", "channels:read" }, scopes);
+        Assert.EndsWith(ChatBot.Adapters.Slack.Installs.SlackOAuth.CallbackPath, manifest.GetProperty("oauth_config").GetProperty("redirect_urls")[0].GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
-using ChatBot.Adapters.Turns;
 using Microsoft.Extensions.Options;
 
 namespace ChatBot.Adapters.Slack.Api;
@@ -20,7 +19,7 @@ internal sealed class SlackApiException(string method, string error) : Exception
 
 /// <summary>
 /// The Slack Web API: <c>POST {Slack:ApiBaseUrl}{method}</c>, form-encoded (the one format every method accepts; objects
-/// such as <c>blocks</c> are JSON strings), the bot token as Bearer. <c>ok:false</c> becomes a
+/// such as <c>blocks</c> are JSON strings), the workspace's bot token as Bearer (none for <c>oauth.v2.access</c>). <c>ok:false</c> becomes a
 /// <see cref="SlackApiException"/> carrying Slack's code. HTTP 429 waits for Retry-After and tries again (up to three
 /// times); each call waits on its own, so a throttled method in one channel holds up nothing else.
 /// </summary>
@@ -29,7 +28,18 @@ internal sealed partial class SlackApiClient(HttpClient http, IOptions<SlackOpti
     private const int MaxAttempts = 4;
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
 
-    public async Task<JsonObject> CallAsync(string method, IReadOnlyDictionary<string, object?> arguments, CancellationToken cancellationToken)
+    public Task<JsonObject> CallAsync(string token, string method, IReadOnlyDictionary<string, object?> arguments, CancellationToken cancellationToken) =>
+        SendAsync(new AuthenticationHeaderValue("Bearer", token), method, arguments, cancellationToken);
+
+    /// <summary>Exchanges an OAuth code for the installation's tokens (<c>oauth.v2.access</c>, the app's credentials as HTTP Basic).</summary>
+    public Task<JsonObject> OAuthAccessAsync(string clientId, string clientSecret, string code, string redirectUri, CancellationToken cancellationToken) =>
+        SendAsync(
+            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(clientSecret)}"))),
+            "oauth.v2.access",
+            new Dictionary<string, object?> { ["code"] = code, ["redirect_uri"] = redirectUri },
+            cancellationToken);
+
+    private async Task<JsonObject> SendAsync(AuthenticationHeaderValue authorization, string method, IReadOnlyDictionary<string, object?> arguments, CancellationToken cancellationToken)
     {
         var slack = options.Value;
         var fields = arguments
@@ -48,7 +58,7 @@ internal sealed partial class SlackApiClient(HttpClient http, IOptions<SlackOpti
             {
                 Content = new FormUrlEncodedContent(fields),
             };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", slack.BotToken);
+            request.Headers.Authorization = authorization;
             using var response = await http.SendAsync(request, cancellationToken);
             if ((int)response.StatusCode == 429 && attempt < MaxAttempts)
             {
@@ -107,50 +117,4 @@ internal sealed partial class SlackApiClient(HttpClient http, IOptions<SlackOpti
         [LoggerMessage(EventId = 801, Level = LogLevel.Warning, Message = "Slack {Method} answered {Error}")]
         public static partial void Failed(ILogger logger, string method, string error);
     }
-}
-
-/// <summary>Who the bot is in its workspace (from <c>auth.test</c>, asked once and kept).</summary>
-internal sealed record SlackIdentity(string TeamId, string BotUserId, string BotId);
-
-/// <summary>
-/// The configured workspace's identity, learned with <c>auth.test</c> on first use and kept. A token that works means
-/// the app is installed: an installation removed earlier (uninstall, revoked token) is active again.
-/// </summary>
-internal sealed class SlackWorkspace(SlackApiClient api, IChannelInstallations installations) : IDisposable
-{
-    /// <summary>The installation row of the whole workspace (Slack installs per workspace, not per conversation).</summary>
-    public const string InstallationKey = "workspace";
-
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SlackIdentity? _identity;
-
-    public async Task<SlackIdentity> IdentityAsync(CancellationToken cancellationToken)
-    {
-        if (_identity is { } known)
-        {
-            return known;
-        }
-
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            if (_identity is null)
-            {
-                var auth = await api.CallAsync("auth.test", new Dictionary<string, object?>(), cancellationToken);
-                var identity = new SlackIdentity((string)auth["team_id"]!, (string)auth["user_id"]!, (string?)auth["bot_id"] ?? "");
-                await installations.InstalledAsync(
-                    new ChannelInstallation(ChannelKind.Slack, identity.TeamId, InstallationKey, ConversationType.Channel, new Dictionary<string, string>()),
-                    cancellationToken);
-                _identity = identity;
-            }
-
-            return _identity;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    public void Dispose() => _gate.Dispose();
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using ChatBot.Adapters.Slack.Api;
+using ChatBot.Adapters.Slack.Installs;
 using ChatBot.Adapters.Turns;
 
 namespace ChatBot.Adapters.Slack.Events;
@@ -9,10 +9,12 @@ namespace ChatBot.Adapters.Slack.Events;
 /// Slash commands and interactive payloads, turned into inbox turns. <c>/ask &lt;question&gt;</c> asks;
 /// <c>/chatbot help|new|usage|sources|forget</c> runs a command; empty text gets the usage at once, without the model.
 /// The answer goes back through the command's <c>response_url</c>, which works in channels the bot is not in.
-/// Feedback buttons store a rating on the answer; the message shortcut asks about the message it was used on.
+/// Feedback buttons store a rating on the answer; the other buttons under a message (show sources, confirm forget)
+/// send their command as the clicker's next message; the message shortcut asks about the message it was used on.
 /// </summary>
-internal sealed class SlackInteractions(ITurnInbox inbox, SlackWorkspace workspace, TimeProvider clock)
+internal sealed class SlackInteractions(ITurnInbox inbox, SlackInstallations installations, TimeProvider clock)
 {
+
     public const string AskCommand = "/ask";
     public const string ChatBotCommand = "/chatbot";
     public const string AskAboutShortcut = "ask_about_message";
@@ -27,11 +29,14 @@ internal sealed class SlackInteractions(ITurnInbox inbox, SlackWorkspace workspa
     public async Task<JsonObject?> CommandAsync(IReadOnlyDictionary<string, string> form, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(form);
-        var identity = await workspace.IdentityAsync(cancellationToken);
-        if (form.GetValueOrDefault("team_id") != identity.TeamId)
+        var teamId = form.GetValueOrDefault("team_id");
+        var enterpriseId = form.GetValueOrDefault("enterprise_id") is { Length: > 0 } e ? e : null;
+        if (await installations.FindAsync(enterpriseId, teamId, cancellationToken) is not { } bot)
         {
             return null;
         }
+
+        var place = new SlackPlace(bot, teamId ?? bot.TeamId, enterpriseId);
 
         var command = form.GetValueOrDefault("command") ?? "";
         var text = (form.GetValueOrDefault("text") ?? "").Trim();
@@ -49,25 +54,19 @@ internal sealed class SlackInteractions(ITurnInbox inbox, SlackWorkspace workspa
         var channel = form.GetValueOrDefault("channel_id") ?? "";
         var user = form.GetValueOrDefault("user_id") ?? "";
         var personal = channel.StartsWith('D');
+        var address = place.Address(channel, "", user, personal ? "im" : "channel");
+        address[SlackAddress.ResponseUrl] = form.GetValueOrDefault("response_url") ?? "";
+        address[SlackAddress.Question] = command == AskCommand ? question : "";
         var turn = new InboundTurn
         {
             Channel = ChannelKind.Slack,
-            EventId = $"{identity.TeamId}|command|{form.GetValueOrDefault("trigger_id")}",
-            TenantId = identity.TeamId,
+            EventId = $"{place.TenantId}|command|{form.GetValueOrDefault("trigger_id")}",
+            TenantId = place.TenantId,
             // Slash commands of one person in one channel share a conversation (they have no thread).
             Conversation = new ConversationReference(channel, "command:" + user, personal ? ConversationType.Personal : ConversationType.Channel, personal ? null : [channel]),
             User = new UserReference(user, form.GetValueOrDefault("user_name") ?? ""),
             Text = question,
-            ReplyAddress = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                [SlackAddress.Channel] = channel,
-                [SlackAddress.ThreadTs] = "",
-                [SlackAddress.TeamId] = identity.TeamId,
-                [SlackAddress.UserId] = user,
-                [SlackAddress.ChannelType] = personal ? "im" : "channel",
-                [SlackAddress.ResponseUrl] = form.GetValueOrDefault("response_url") ?? "",
-                [SlackAddress.Question] = command == AskCommand ? question : "",
-            },
+            ReplyAddress = address,
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         };
         await inbox.AcceptAsync(turn, cancellationToken);
@@ -76,26 +75,69 @@ internal sealed class SlackInteractions(ITurnInbox inbox, SlackWorkspace workspa
 
     public async Task InteractionAsync(JsonObject payload, CancellationToken cancellationToken)
     {
-        var identity = await workspace.IdentityAsync(cancellationToken);
         var teamId = (string?)payload["team"]?["id"] ?? (string?)payload["user"]?["team_id"];
-        if (teamId != identity.TeamId)
+        var enterpriseId = (string?)payload["enterprise"]?["id"];
+        if (await installations.FindAsync(enterpriseId, teamId, cancellationToken) is not { } bot)
         {
             return;
         }
 
+        var place = new SlackPlace(bot, teamId ?? bot.TeamId, enterpriseId);
         switch ((string?)payload["type"])
         {
+            case "block_actions" when ((string?)payload["actions"]?[0]?["action_id"])?.StartsWith(Replies.SlackMessages.ReplyActionIdPrefix, StringComparison.Ordinal) == true:
+                await ReplyActionAsync(payload, place, cancellationToken);
+                break;
             case "block_actions":
-                await FeedbackAsync(payload, identity, cancellationToken);
+                await FeedbackAsync(payload, place, cancellationToken);
                 break;
             case "message_action" when (string?)payload["callback_id"] == AskAboutShortcut:
-                await AskAboutAsync(payload, identity, cancellationToken);
+                await AskAboutAsync(payload, place, cancellationToken);
                 break;
         }
     }
 
+    /// <summary>
+    /// A button under a bot message (show sources, confirm forget): its value is sent as the clicker's next message in
+    /// that thread. On an ephemeral message (a slash command's answer) the reply goes back through its response URL.
+    /// </summary>
+    private async Task ReplyActionAsync(JsonObject payload, SlackPlace place, CancellationToken cancellationToken)
+    {
+        var action = payload["actions"]![0]!;
+        var command = ((string?)action["value"])?.Trim();
+        var channel = (string?)payload["channel"]?["id"] ?? (string?)payload["container"]?["channel_id"];
+        var user = (string?)payload["user"]?["id"];
+        if (string.IsNullOrEmpty(command) || command.Length > 200 || channel is null || user is null)
+        {
+            return;
+        }
+
+        var messageTs = (string?)payload["message"]?["ts"] ?? (string?)payload["container"]?["message_ts"] ?? "";
+        var ephemeral = (bool?)payload["container"]?["is_ephemeral"] == true;
+        var thread = ephemeral ? "" : (string?)payload["message"]?["thread_ts"] ?? messageTs;
+        var personal = channel.StartsWith('D');
+        var address = place.Address(channel, thread, user, personal ? "im" : "channel");
+        if (ephemeral && (string?)payload["response_url"] is { Length: > 0 } responseUrl)
+        {
+            address[SlackAddress.ResponseUrl] = responseUrl;
+        }
+
+        await inbox.AcceptAsync(new InboundTurn
+        {
+            Channel = ChannelKind.Slack,
+            EventId = $"{place.TenantId}|action|{channel}|{messageTs}|{user}|{(string?)action["action_ts"]}",
+            TenantId = place.TenantId,
+            // Ephemeral answers (slash commands) have no thread: the person's command conversation in that channel.
+            Conversation = new ConversationReference(channel, ephemeral ? "command:" + user : thread, personal ? ConversationType.Personal : ConversationType.Channel, personal ? null : [channel]),
+            User = new UserReference(user, (string?)payload["user"]?["name"] ?? ""),
+            Text = command,
+            ReplyAddress = address,
+            ReceivedAt = clock.GetUtcNow().UtcDateTime,
+        }, cancellationToken);
+    }
+
     /// <summary>A click on the feedback buttons: value <c>up:&lt;answer id&gt;</c> or <c>down:&lt;answer id&gt;</c>.</summary>
-    private async Task FeedbackAsync(JsonObject payload, SlackIdentity identity, CancellationToken cancellationToken)
+    private async Task FeedbackAsync(JsonObject payload, SlackPlace place, CancellationToken cancellationToken)
     {
         var action = payload["actions"]?[0];
         var value = (string?)action?["value"];
@@ -118,19 +160,19 @@ internal sealed class SlackInteractions(ITurnInbox inbox, SlackWorkspace workspa
         await inbox.AcceptAsync(new InboundTurn
         {
             Channel = ChannelKind.Slack,
-            EventId = $"{identity.TeamId}|feedback|{channel}|{messageTs}|{user}|{(string?)action!["action_ts"]}",
+            EventId = $"{place.TenantId}|feedback|{channel}|{messageTs}|{user}|{(string?)action!["action_ts"]}",
             Kind = TurnKind.Feedback,
-            TenantId = identity.TeamId,
+            TenantId = place.TenantId,
             Conversation = new ConversationReference(channel, thread, channel.StartsWith('D') ? ConversationType.Personal : ConversationType.Channel),
             User = new UserReference(user, (string?)payload["user"]?["name"] ?? ""),
             Feedback = new FeedbackReference(answerId, rating),
-            ReplyAddress = Address(identity, channel, thread, user),
+            ReplyAddress = place.Address(channel, thread, user, channel.StartsWith('D') ? "im" : "channel"),
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         }, cancellationToken);
     }
 
     /// <summary>"Ask ChatBot about this" on a message: the message becomes the question, answered in its thread.</summary>
-    private async Task AskAboutAsync(JsonObject payload, SlackIdentity identity, CancellationToken cancellationToken)
+    private async Task AskAboutAsync(JsonObject payload, SlackPlace place, CancellationToken cancellationToken)
     {
         var channel = (string?)payload["channel"]?["id"];
         var user = (string?)payload["user"]?["id"];
@@ -147,24 +189,15 @@ internal sealed class SlackInteractions(ITurnInbox inbox, SlackWorkspace workspa
         await inbox.AcceptAsync(new InboundTurn
         {
             Channel = ChannelKind.Slack,
-            EventId = $"{identity.TeamId}|shortcut|{(string?)payload["trigger_id"]}",
-            TenantId = identity.TeamId,
+            EventId = $"{place.TenantId}|shortcut|{(string?)payload["trigger_id"]}",
+            TenantId = place.TenantId,
             Conversation = new ConversationReference(channel, thread, type, type == ConversationType.Personal ? null : [channel]),
             User = new UserReference(user, (string?)payload["user"]?["name"] ?? ""),
-            Text = SlackEventHandler.StripMention(text, identity.BotUserId),
-            ReplyAddress = Address(identity, channel, thread, user),
+            Text = SlackEventHandler.StripMention(text, place.Bot.BotUserId),
+            ReplyAddress = place.Address(channel, thread, user, type == ConversationType.Personal ? "im" : "channel"),
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         }, cancellationToken);
     }
-
-    private static Dictionary<string, string> Address(SlackIdentity identity, string channel, string thread, string user) => new(StringComparer.Ordinal)
-    {
-        [SlackAddress.Channel] = channel,
-        [SlackAddress.ThreadTs] = thread,
-        [SlackAddress.TeamId] = identity.TeamId,
-        [SlackAddress.UserId] = user,
-        [SlackAddress.ChannelType] = channel.StartsWith('D') ? "im" : "channel",
-    };
 
     private static JsonObject Ephemeral(string text) => new() { ["response_type"] = "ephemeral", ["text"] = text };
 }

@@ -43,6 +43,11 @@ internal static class SlackMessages
                 }
             }
 
+            if (i == parts.Count - 1 && Buttons(reply) is { } buttons)
+            {
+                blocks.Add(buttons);
+            }
+
             messages.Add(new SlackMessage(Fallback(parts[i]), blocks));
         }
 
@@ -92,6 +97,41 @@ internal static class SlackMessages
             ["elements"] = new JsonArray(new JsonObject { ["type"] = "mrkdwn", ["text"] = text.ToString().TrimEnd(' ', '·') }),
         };
     }
+
+    /// <summary>
+    /// The reply's actions as buttons (each sends its command as the clicker's next message), plus "Show sources" under
+    /// an answer that cites any: the full list with pages, in the thread.
+    /// </summary>
+    public static JsonObject? Buttons(FinalReply reply)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        var actions = reply.Actions.ToList();
+        if (reply.Kind == ReplyKind.Answer && reply.Citations.Count > 0)
+        {
+            actions.Add(new ReplyAction("Show sources", "sources"));
+        }
+
+        if (actions.Count == 0)
+        {
+            return null;
+        }
+
+        // Slack: at most 25 elements, labels up to 75 characters, values up to 2,000, action ids unique in the message.
+        return new JsonObject
+        {
+            ["type"] = "actions",
+            ["elements"] = new JsonArray([.. actions.Take(25).Select((a, n) => (JsonNode)new JsonObject
+            {
+                ["type"] = "button",
+                ["action_id"] = ReplyActionIdPrefix + n.ToString(CultureInfo.InvariantCulture),
+                ["text"] = PlainText(a.Label.Length <= 75 ? a.Label : a.Label[..74] + "…"),
+                ["value"] = a.Command.Length <= 2_000 ? a.Command : a.Command[..2_000],
+            })]),
+        };
+    }
+
+    /// <summary>The action ids of <see cref="Buttons"/>: this prefix and the button's position.</summary>
+    public const string ReplyActionIdPrefix = "reply_action_";
 
     /// <summary>Slack's thumbs up/down under an answer; the value names our message so a click is stored on it.</summary>
     public static JsonObject FeedbackButtons(long messageId)

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ChatBot.Adapters.Slack.Api;
+using ChatBot.Adapters.Slack.Installs;
 using ChatBot.Adapters.Slack.Events;
 using ChatBot.Adapters.Turns;
 using Microsoft.Extensions.Logging;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace ChatBot.Adapters.Slack.Replies;
 
 /// <summary>Answers Slack turns in their thread, streamed with Slack's chat streaming.</summary>
-internal sealed class SlackReplyChannel(SlackApiClient api, IOptions<SlackOptions> options, TimeProvider clock, ILoggerFactory loggers) : IReplyChannel
+internal sealed class SlackReplyChannel(SlackBotApi api, IOptions<SlackOptions> options, TimeProvider clock, ILoggerFactory loggers) : IReplyChannel
 {
     public ChannelKind Channel => ChannelKind.Slack;
 
@@ -28,15 +29,16 @@ internal sealed class SlackReplyChannel(SlackApiClient api, IOptions<SlackOption
 /// </summary>
 internal sealed partial class SlackReplyWriter : IReplyWriter
 {
-    private readonly SlackApiClient _api;
+    private readonly SlackBotApi _api;
     private readonly IReadOnlyDictionary<string, string> _address;
     private readonly ILogger _logger;
     private readonly PacedText _text;
     private readonly CancellationTokenSource _stopped = new();
     private string? _ts;
     private bool _fallback;
+    private bool _reacted;
 
-    public SlackReplyWriter(SlackApiClient api, IReadOnlyDictionary<string, string> address, TimeSpan interval, TimeProvider clock, ILogger logger)
+    public SlackReplyWriter(SlackBotApi api, IReadOnlyDictionary<string, string> address, TimeSpan interval, TimeProvider clock, ILogger logger)
     {
         _api = api;
         _address = address;
@@ -57,18 +59,43 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
 
     public async Task SetStatusAsync(string status, CancellationToken cancellationToken)
     {
-        if (!IsDirectMessage || _ts is not null || ResponseUrl is not null)
+        if (_ts is not null || ResponseUrl is not null)
         {
+            return;
+        }
+
+        if (!IsDirectMessage)
+        {
+            // Channels have no assistant status: an 👀 on the question says it is being worked on.
+            await ReactAsync(cancellationToken);
             return;
         }
 
         try
         {
-            await _api.CallAsync("assistant.threads.setStatus", new Dictionary<string, object?> { ["channel_id"] = Channel, ["thread_ts"] = ThreadTs, ["status"] = status }, cancellationToken);
+            await _api.CallAsync(_address, "assistant.threads.setStatus", new Dictionary<string, object?> { ["channel_id"] = Channel, ["thread_ts"] = ThreadTs, ["status"] = status }, cancellationToken);
         }
         catch (SlackApiException)
         {
             // A status is a nicety: a thread Slack does not treat as an assistant thread refuses it.
+        }
+    }
+
+    private async Task ReactAsync(CancellationToken cancellationToken)
+    {
+        if (_reacted || _address.GetValueOrDefault(SlackAddress.MessageTs) is not { Length: > 0 } messageTs)
+        {
+            return;
+        }
+
+        _reacted = true;
+        try
+        {
+            await _api.CallAsync(_address, "reactions.add", new Dictionary<string, object?> { ["channel"] = Channel, ["timestamp"] = messageTs, ["name"] = "eyes" }, cancellationToken);
+        }
+        catch (SlackApiException)
+        {
+            // A reaction is a nicety (already_reacted, a missing reactions:write scope…).
         }
     }
 
@@ -196,24 +223,24 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
             {
                 try
                 {
-                    var started = await _api.CallAsync("chat.startStream", StreamStart(text), cancellationToken);
+                    var started = await _api.CallAsync(_address, "chat.startStream", StreamStart(text), cancellationToken);
                     _ts = (string?)started["ts"];
                 }
                 catch (SlackApiException ex) when (ex.Error != "stopped_by_user" && !ex.IsAuthError)
                 {
                     Log.StreamRefused(_logger, ex.Error);
                     _fallback = true;
-                    var posted = await _api.CallAsync("chat.postMessage", new Dictionary<string, object?> { ["channel"] = Channel, ["thread_ts"] = ThreadTs, ["markdown_text"] = text }, cancellationToken);
+                    var posted = await _api.CallAsync(_address, "chat.postMessage", new Dictionary<string, object?> { ["channel"] = Channel, ["thread_ts"] = ThreadTs, ["markdown_text"] = text }, cancellationToken);
                     _ts = (string?)posted["ts"];
                 }
             }
             else if (_fallback)
             {
-                await _api.CallAsync("chat.update", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["markdown_text"] = text }, cancellationToken);
+                await _api.CallAsync(_address, "chat.update", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["markdown_text"] = text }, cancellationToken);
             }
             else
             {
-                await _api.CallAsync("chat.appendStream", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["markdown_text"] = text[_text.SentLength..] }, cancellationToken);
+                await _api.CallAsync(_address, "chat.appendStream", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["markdown_text"] = text[_text.SentLength..] }, cancellationToken);
             }
 
             return true;
@@ -260,7 +287,7 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
 
         try
         {
-            await _api.CallAsync("chat.stopStream", arguments, cancellationToken);
+            await _api.CallAsync(_address, "chat.stopStream", arguments, cancellationToken);
         }
         catch (SlackApiException ex) when (ex.Error == "stopped_by_user")
         {
@@ -269,11 +296,11 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
     }
 
     private Task<JsonObject> UpdateAsync(SlackMessage message, CancellationToken cancellationToken) =>
-        _api.CallAsync("chat.update", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["text"] = message.Text, ["blocks"] = message.Blocks }, cancellationToken);
+        _api.CallAsync(_address, "chat.update", new Dictionary<string, object?> { ["channel"] = Channel, ["ts"] = _ts, ["text"] = message.Text, ["blocks"] = message.Blocks }, cancellationToken);
 
     private async Task<string> PostAsync(SlackMessage message, CancellationToken cancellationToken)
     {
-        var posted = await _api.CallAsync("chat.postMessage", new Dictionary<string, object?>
+        var posted = await _api.CallAsync(_address, "chat.postMessage", new Dictionary<string, object?>
         {
             ["channel"] = Channel, ["thread_ts"] = ThreadTs, ["text"] = message.Text, ["blocks"] = message.Blocks,
         }, cancellationToken);

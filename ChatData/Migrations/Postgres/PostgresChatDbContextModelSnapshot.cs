@@ -501,6 +501,37 @@ namespace ChatBot.ChatData.Migrations.Postgres
                     b.ToTable("DocumentPrincipals");
                 });
 
+            modelBuilder.Entity("ChatBot.ChatData.Security.SingleUseToken", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("SingleUseTokens");
+                });
+
             modelBuilder.Entity("ChatBot.ChatData.Usage.QuotaCounter", b =>
                 {
                     b.Property<Guid>("UserId")

@@ -486,6 +486,35 @@ namespace ChatBot.ChatData.Migrations.Sqlite
                     b.ToTable("DocumentPrincipals");
                 });
 
+            modelBuilder.Entity("ChatBot.ChatData.Security.SingleUseToken", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("SingleUseTokens");
+                });
+
             modelBuilder.Entity("ChatBot.ChatData.Usage.QuotaCounter", b =>
                 {
                     b.Property<Guid>("UserId")

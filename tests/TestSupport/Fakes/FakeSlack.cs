@@ -30,6 +30,8 @@ public sealed class FakeSlack : IAsyncDisposable
     public const string TeamId = "T111";
     public const string BotUserId = "UBOT";
     public const string BotId = "BBOT";
+    public const string ClientId = "111.222";
+    public const string ClientSecret = "fake-client-secret";
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<SlackCall> _calls = new();
@@ -87,6 +89,21 @@ public sealed class FakeSlack : IAsyncDisposable
     /// <summary>A response URL of this fake (Slack's are https://hooks.slack.com/commands/…).</summary>
     public string ResponseUrl => ApiBaseUrl.Replace("/api/", "/hooks/commands/T111/1/abc", StringComparison.Ordinal);
 
+    /// <summary>The workspaces (or Grid orgs) whose bot tokens this fake accepts: token → who the bot is there.</summary>
+    public ConcurrentDictionary<string, FakeSlackWorkspace> Workspaces { get; } = new(StringComparer.Ordinal)
+    {
+        [BotToken] = new FakeSlackWorkspace(TeamId, "Test", null, false, BotUserId, BotId),
+    };
+
+    /// <summary>What the next approved OAuth install gives (its bot token is <see cref="FakeSlackWorkspace.Token"/>).</summary>
+    public FakeSlackWorkspace? NextInstall { get; set; }
+
+    /// <summary>The person on Slack's authorization page clicks "Cancel".</summary>
+    public bool DenyInstall { get; set; }
+
+    /// <summary>Messages conversations.replies returns (oldest first), per thread ts.</summary>
+    public ConcurrentDictionary<string, JsonArray> Threads { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Emails users.info reports (user id → email).</summary>
     public ConcurrentDictionary<string, string> Emails { get; } = new(StringComparer.Ordinal);
 
@@ -108,10 +125,11 @@ public sealed class FakeSlack : IAsyncDisposable
         var slack = new FakeSlack(app);
         app.Map("/link", slack.SocketAsync);
         app.MapPost("/api/{method}", slack.ApiAsync);
+        app.MapGet("/oauth/v2/authorize", slack.AuthorizeAsync);
         app.MapGet("/files-pri/{file}/download/{name}", (string file, HttpRequest request) =>
         {
             Interlocked.Increment(ref slack._fileDownloads);
-            if (request.Headers.Authorization != "Bearer " + BotToken || slack.LoginPageForFiles)
+            if (!slack.Workspaces.ContainsKey(request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal)) || slack.LoginPageForFiles)
             {
                 return Results.Content("<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to your workspace</body></html>", "text/html; charset=utf-8");
             }
@@ -141,16 +159,21 @@ public sealed class FakeSlack : IAsyncDisposable
     public void RateLimit(string method, int retryAfterSeconds) => _faults.GetOrAdd(method, _ => new()).Enqueue((429, null, retryAfterSeconds));
 
     /// <summary>An event_callback envelope around <paramref name="inner"/>.</summary>
-    public JsonObject Envelope(JsonObject inner, string? eventId = null, string teamId = TeamId) => new()
+    public JsonObject Envelope(JsonObject inner, string? eventId = null, string teamId = TeamId, string? enterpriseId = null, bool orgWide = false, string botUserId = BotUserId) => new()
     {
         ["token"] = "deprecated-verification-token",
         ["team_id"] = teamId,
+        ["enterprise_id"] = enterpriseId,
         ["api_app_id"] = "A111",
         ["event"] = inner,
         ["type"] = "event_callback",
         ["event_id"] = eventId ?? "Ev" + Interlocked.Increment(ref _events).ToString(CultureInfo.InvariantCulture),
         ["event_time"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-        ["authorizations"] = new JsonArray(new JsonObject { ["enterprise_id"] = null, ["team_id"] = teamId, ["user_id"] = BotUserId, ["is_bot"] = true }),
+        ["is_enterprise_install"] = orgWide,
+        ["authorizations"] = new JsonArray(new JsonObject
+        {
+            ["enterprise_id"] = enterpriseId, ["team_id"] = orgWide ? null : teamId, ["user_id"] = botUserId, ["is_bot"] = true, ["is_enterprise_install"] = orgWide,
+        }),
     };
 
     /// <summary>A message event: a DM (<c>im</c>) by default, or a channel message.</summary>
@@ -250,9 +273,21 @@ public sealed class FakeSlack : IAsyncDisposable
             return Results.Json(new { ok = true, url = ApiBaseUrl.Replace("http://", "ws://", StringComparison.Ordinal).Replace("/api/", $"/link/?ticket={ticket}&app_id=A111", StringComparison.Ordinal) });
         }
 
-        if (call.Authorization != "Bearer " + BotToken)
+        if (method == "oauth.v2.access")
+        {
+            return OAuthAccess(call);
+        }
+
+        var token = call.Authorization?.StartsWith("Bearer ", StringComparison.Ordinal) == true ? call.Authorization[7..] : "";
+        if (!Workspaces.TryGetValue(token, out var workspace))
         {
             return Results.Json(new { ok = false, error = "invalid_auth" });
+        }
+
+        if (method == "auth.revoke")
+        {
+            Workspaces.TryRemove(token, out _);
+            return Results.Json(new { ok = true, revoked = true });
         }
 
         if (_faults.TryGetValue(method, out var faults) && faults.TryDequeue(out var fault))
@@ -269,7 +304,18 @@ public sealed class FakeSlack : IAsyncDisposable
         var ts = $"1700000000.{Interlocked.Increment(ref _ts):D6}";
         return method switch
         {
-            "auth.test" => Results.Json(new { ok = true, url = "https://test.slack.com/", team = "Test", user = "chatbot", team_id = TeamId, user_id = BotUserId, bot_id = BotId }),
+            "auth.test" => Results.Json(new
+            {
+                ok = true, url = "https://test.slack.com/", team = workspace.TeamName, user = "chatbot", team_id = workspace.TeamId,
+                user_id = workspace.BotUserId, bot_id = workspace.BotId, enterprise_id = workspace.EnterpriseId, is_enterprise_install = workspace.OrgWide,
+            }),
+            "conversations.replies" => Results.Text(new JsonObject
+            {
+                ["ok"] = true,
+                ["messages"] = Threads.TryGetValue(fields.GetValueOrDefault("ts") ?? "", out var thread) ? thread.DeepClone() : new JsonArray(),
+                ["has_more"] = false,
+            }.ToJsonString(), "application/json"),
+            "conversations.info" => Results.Json(new { ok = true, channel = new { id = fields.GetValueOrDefault("channel"), name = "project-apollo", is_channel = true } }),
             "users.info" => Results.Json(new
             {
                 ok = true,
@@ -279,6 +325,64 @@ public sealed class FakeSlack : IAsyncDisposable
             "chat.appendStream" or "chat.stopStream" or "chat.update" => Results.Json(new { ok = true, channel = fields.GetValueOrDefault("channel"), ts = fields.GetValueOrDefault("ts") }),
             _ => Results.Json(new { ok = true }),
         };
+    }
+
+    /// <summary>Slack's authorization page, approved at once (or cancelled): back to the app's redirect URI with a code.</summary>
+    private IResult AuthorizeAsync(HttpRequest request)
+    {
+        var query = request.Query;
+        var redirect = query["redirect_uri"].ToString();
+        if (query["client_id"] != ClientId || redirect.Length == 0)
+        {
+            return Results.BadRequest("invalid_client_id");
+        }
+
+        _authorizeRequests.Enqueue(request.QueryString.Value ?? "");
+        if (DenyInstall || NextInstall is null)
+        {
+            return Results.Redirect($"{redirect}?error=access_denied&state={Uri.EscapeDataString(query["state"].ToString())}");
+        }
+
+        var code = "code-" + Guid.NewGuid().ToString("N");
+        _codes[code] = (NextInstall, redirect);
+        return Results.Redirect($"{redirect}?code={code}&state={Uri.EscapeDataString(query["state"].ToString())}");
+    }
+
+    /// <summary>The query strings the bot sent people to the authorization page with.</summary>
+    public IReadOnlyList<string> AuthorizeRequests => [.. _authorizeRequests];
+
+    private readonly ConcurrentQueue<string> _authorizeRequests = new();
+    private readonly ConcurrentDictionary<string, (FakeSlackWorkspace Workspace, string RedirectUri)> _codes = new(StringComparer.Ordinal);
+
+    /// <summary>oauth.v2.access: the app's credentials as HTTP Basic, a code used once, the same redirect URI.</summary>
+    private IResult OAuthAccess(SlackCall call)
+    {
+        var basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ClientId}:{ClientSecret}"));
+        if (call.Authorization != basic)
+        {
+            return Results.Json(new { ok = false, error = "invalid_client_id" });
+        }
+
+        if (!_codes.TryRemove(call["code"] ?? "", out var grant))
+        {
+            return Results.Json(new { ok = false, error = "invalid_code" });
+        }
+
+        if (grant.RedirectUri != call["redirect_uri"])
+        {
+            return Results.Json(new { ok = false, error = "bad_redirect_uri" });
+        }
+
+        var w = grant.Workspace;
+        Workspaces[w.Token] = w;
+        return Results.Text(new JsonObject
+        {
+            ["ok"] = true, ["app_id"] = "A111", ["authed_user"] = new JsonObject { ["id"] = "U222" },
+            ["scope"] = "app_mentions:read,chat:write", ["token_type"] = "bot", ["access_token"] = w.Token, ["bot_user_id"] = w.BotUserId,
+            ["team"] = w.OrgWide ? null : new JsonObject { ["id"] = w.TeamId, ["name"] = w.TeamName },
+            ["enterprise"] = w.EnterpriseId is null ? null : new JsonObject { ["id"] = w.EnterpriseId, ["name"] = "Sandbox Org" },
+            ["is_enterprise_install"] = w.OrgWide,
+        }.ToJsonString(), "application/json");
     }
 
     /// <summary>Sends an envelope over the open socket; returns its envelope id.</summary>
@@ -387,3 +491,6 @@ public sealed class FakeSlack : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
+
+/// <summary>A workspace (or, org-wide, a Grid org) where the fake's bot is installed, and its bot token.</summary>
+public sealed record FakeSlackWorkspace(string TeamId, string TeamName, string? EnterpriseId, bool OrgWide, string BotUserId, string BotId, string Token = FakeSlack.BotToken);
