@@ -12,6 +12,12 @@ public sealed class AdminOptions
     /// When absent a password is generated, printed once to the console, and must be changed at first sign-in.
     /// </summary>
     public string? BootstrapPassword { get; set; }
+
+    /// <summary>
+    /// Whether admins may read message text in Conversations. Off by default: the portal shows metadata and feedback
+    /// only, as most works councils and privacy officers expect.
+    /// </summary>
+    public bool ShowConversationContent { get; set; }
 }
 
 internal sealed class AdminOptionsValidator : IValidateOptions<AdminOptions>

@@ -9,6 +9,7 @@ internal static class AccountsServiceCollectionExtensions
     {
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton<Adapters.Turns.ISingleUseTokens, SingleUseTokens>();
+        builder.Services.AddSingleton<AdminPortal.Pages.Users.IPortalAccounts, PortalAccounts>();
         // Cookie keys survive restarts (data/keys beside the SQLite file); server deployments share a volume.
         builder.Services.AddDataProtection()
             .SetApplicationName("ChatBot")

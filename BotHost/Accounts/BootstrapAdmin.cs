@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using ChatBot.AdminPortal.Security;
-using ChatBot.BotHost.Audit;
+using ChatBot.ChatData.Audit;
 using ChatBot.ChatData.Database;
 using ChatBot.ChatData.Users;
 using Microsoft.EntityFrameworkCore;

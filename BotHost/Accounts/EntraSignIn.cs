@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using ChatBot.Adapters;
 using ChatBot.Adapters.Turns;
-using ChatBot.BotHost.Audit;
+using ChatBot.ChatData.Audit;
 using ChatBot.BotHost.Identity;
 using ChatBot.ChatData.Database;
 using ChatBot.ChatData.Users;

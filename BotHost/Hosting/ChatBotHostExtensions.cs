@@ -52,6 +52,7 @@ internal static class ChatBotHostExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMustChangePassword();
+        app.MapJobsDashboard();
         app.MapHealth();
         app.MapRazorPages();
         app.MapEntraSignIn();

@@ -2,6 +2,7 @@ using ChatBot.ChatData.Database;
 using ChatBot.KnowledgeIngest;
 using ChatBot.KnowledgeIngest.Ingestion;
 using Hangfire;
+using Microsoft.AspNetCore.Authentication;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
@@ -41,7 +42,41 @@ internal static class KnowledgeJobs
         builder.Services.AddSingleton<IIngestionScheduler, HangfireIngestionScheduler>();
         builder.Services.AddSingleton<IIngestionNotifier, ChannelIngestionNotifier>();
         builder.Services.AddHostedService<KnowledgeJobServer>();
+        // What the dashboard middleware asks for. Not AddHangfire: that would point Hangfire's static log provider at
+        // this host's logger factory, which outlives the host when several run in one process (tests).
+        builder.Services.AddSingleton<IGlobalConfiguration>(_ => GlobalConfiguration.Configuration);
+        builder.Services.AddSingleton(_ => Hangfire.Dashboard.DashboardRoutes.Routes);
         return builder;
+    }
+
+    public const string DashboardPath = "/admin/jobs";
+
+    /// <summary>
+    /// Hangfire's dashboard under the portal, for admins only: people who are not signed in are sent to sign in, others
+    /// get 403. Its forms use the host's antiforgery tokens; the storage connection string is never shown.
+    /// </summary>
+    public static WebApplication MapJobsDashboard(this WebApplication app)
+    {
+        app.UseWhen(
+            context => context.Request.Path.StartsWithSegments(DashboardPath, StringComparison.OrdinalIgnoreCase) && context.User.Identity?.IsAuthenticated != true,
+            branch => branch.Run(context => context.ChallengeAsync()));
+        app.UseHangfireDashboard(
+            DashboardPath,
+            new DashboardOptions
+            {
+                Authorization = [new AdminsOnly()],
+                AppPath = "/admin",
+                DashboardTitle = "ChatBot jobs",
+                DisplayStorageConnectionString = false,
+            },
+            app.Services.GetRequiredService<JobStorage>());
+        return app;
+    }
+
+    private sealed class AdminsOnly : Hangfire.Dashboard.IDashboardAuthorizationFilter
+    {
+        public bool Authorize(Hangfire.Dashboard.DashboardContext context) =>
+            Hangfire.Dashboard.AspNetCoreDashboardContextExtensions.GetHttpContext(context).User.IsInRole(AdminPortal.Security.PortalPolicies.AdminRole);
     }
 
     private static PostgreSqlStorageOptions PostgresOptions => new() { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };

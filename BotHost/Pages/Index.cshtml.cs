@@ -10,7 +10,7 @@ public sealed class IndexModel : PageModel
 {
     public string DisplayName => User.FindFirstValue(ClaimTypes.Name) ?? "";
 
-    public bool IsAdmin => User.IsInRole("Admin");
+    public bool IsAdmin => User.IsInRole("Admin") || User.IsInRole("KnowledgeOwner");
 
     public void OnGet()
     {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using ChatBot.BotHost.Accounts;
-using ChatBot.BotHost.Audit;
+using ChatBot.ChatData.Audit;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;

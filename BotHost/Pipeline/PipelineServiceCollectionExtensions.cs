@@ -1,5 +1,5 @@
 using ChatBot.Adapters.Turns;
-using ChatBot.BotHost.Audit;
+using ChatBot.ChatData.Audit;
 using ChatBot.BotHost.Conversations;
 using ChatBot.BotHost.Identity;
 using ChatBot.BotHost.Inbox;
@@ -29,7 +29,6 @@ internal static class PipelineServiceCollectionExtensions
         builder.Services.AddSingleton<UsageReport>();
         builder.Services.AddSingleton<IUserUsageReport>(sp => sp.GetRequiredService<UsageReport>());
         builder.Services.AddSingleton<UsageRecorder>();
-        builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<ReplyChannels>();
         builder.Services.AddSingleton<PromptBuilder>();
         builder.Services.AddSingleton<TurnPipeline>();

@@ -1,5 +1,5 @@
 using ChatBot.Adapters.Turns;
-using ChatBot.BotHost.Audit;
+using ChatBot.ChatData.Audit;
 using ChatBot.BotHost.Conversations;
 using ChatBot.BotHost.Identity;
 using ChatBot.BotHost.Inbox;

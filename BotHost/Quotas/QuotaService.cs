@@ -104,11 +104,11 @@ internal sealed class QuotaService(IDbContextFactory<ChatDbContext> contexts, Ti
         return new QuotaStatus(limits, counters.GetValueOrDefault(day), counters.GetValueOrDefault(month), NextDay(now), NextMonth(now));
     }
 
-    internal static string DayPeriod(DateTime utc) => "day:" + utc.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    internal static string DayPeriod(DateTime utc) => QuotaCounter.DayPeriod(utc);
 
-    internal static string MonthPeriod(DateTime utc) => "month:" + utc.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+    internal static string MonthPeriod(DateTime utc) => QuotaCounter.MonthPeriod(utc);
 
-    private static string MinutePeriod(DateTime utc) => "minute:" + utc.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture);
+    private static string MinutePeriod(DateTime utc) => QuotaCounter.MinutePeriod(utc);
 
     private static DateTime NextDay(DateTime utc) => utc.Date.AddDays(1);
 

@@ -34,6 +34,7 @@ public static class ChatDataServiceCollectionExtensions
         builder.Services.AddSingleton<IDbContextFactory<ChatDbContext>, ChatDbContextFactory>();
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext());
         builder.Services.AddSingleton<ChatDatabase>();
+        builder.Services.AddSingleton<Audit.AuditLog>();
         return builder;
     }
 }

@@ -13,4 +13,10 @@ public sealed class QuotaCounter
     public long Used { get; set; }
 
     public DateTime UpdatedAt { get; set; }
+
+    public static string DayPeriod(DateTime utc) => "day:" + utc.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string MonthPeriod(DateTime utc) => "month:" + utc.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string MinutePeriod(DateTime utc) => "minute:" + utc.ToString("yyyy-MM-ddTHH:mm", System.Globalization.CultureInfo.InvariantCulture);
 }

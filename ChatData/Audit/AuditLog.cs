@@ -1,9 +1,8 @@
 using System.Text.Json;
-using ChatBot.ChatData.Audit;
 using ChatBot.ChatData.Database;
 using Microsoft.EntityFrameworkCore;
 
-namespace ChatBot.BotHost.Audit;
+namespace ChatBot.ChatData.Audit;
 
 /// <summary>Writes audit entries: who did what to what. Details never hold secrets or message text.</summary>
 public sealed class AuditLog(IDbContextFactory<ChatDbContext> contexts, TimeProvider clock)
