@@ -105,5 +105,5 @@ public sealed record DashboardStats(
 
     public string FeedbackText => FeedbackPositive + FeedbackNegative == 0
         ? "—"
-        : ((double)FeedbackPositive / (FeedbackPositive + FeedbackNegative)).ToString("0%", CultureInfo.InvariantCulture) + " 👍";
+        : ((double)FeedbackPositive / (FeedbackPositive + FeedbackNegative)).ToString("0%", CultureInfo.InvariantCulture) + " helpful";
 }

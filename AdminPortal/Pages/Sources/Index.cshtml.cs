@@ -25,12 +25,13 @@ public sealed class SourcesModel(ChatDbContext db, IOptions<SharePointOptions> s
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         var visible = User.IsInRole(PortalPolicies.AdminRole) ? db.Documents.AsNoTracking() : db.Documents.AsNoTracking().Where(d => d.Scope != DocumentScope.Conversation);
+        // SharePoint documents group by their library; uploads, chat files and CLI imports by where they came from.
         var rows = await visible
-            .GroupBy(d => new { d.Source, d.SourceName })
+            .GroupBy(d => new { d.Source, Name = d.Source == DocumentSource.SharePoint ? d.SourceName : "" })
             .Select(g => new
             {
                 g.Key.Source,
-                g.Key.SourceName,
+                g.Key.Name,
                 Documents = g.Count(),
                 Ready = g.Count(d => d.Status == DocumentStatus.Ready),
                 Failed = g.Count(d => d.Status == DocumentStatus.Failed),
@@ -40,9 +41,17 @@ public sealed class SourcesModel(ChatDbContext db, IOptions<SharePointOptions> s
             })
             .ToListAsync(cancellationToken);
         Rows = [.. rows
-            .Select(r => new SourceRow(r.Source, r.SourceName, r.Documents, r.Ready, r.Failed, r.Chunks, r.Bytes, r.LastIndexed))
+            .Select(r => new SourceRow(r.Source, r.Name.Length > 0 ? r.Name : Describe(r.Source), r.Documents, r.Ready, r.Failed, r.Chunks, r.Bytes, r.LastIndexed))
             .OrderBy(r => r.Source).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase)];
     }
+
+    private static string Describe(DocumentSource source) => source switch
+    {
+        DocumentSource.Upload => "Uploaded in the portal",
+        DocumentSource.Chat => "Shared in chats",
+        DocumentSource.Cli => "Imported with the CLI",
+        _ => source.ToString(),
+    };
 }
 
 public sealed record SourceRow(DocumentSource Source, string Name, int Documents, int Ready, int Failed, int Chunks, long Bytes, DateTime? LastIndexed);
