@@ -29,6 +29,7 @@ internal static class AccountsServiceCollectionExtensions
                 o.SlidingExpiration = true;
                 o.Events.OnRedirectToLogin = ctx => ApiOrRedirect(ctx, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = ctx => ApiOrRedirect(ctx, StatusCodes.Status403Forbidden);
+                o.Events.OnValidatePrincipal = CookiePrincipalRefresh.ValidateAsync;
             });
         builder.Services.AddAuthorization();
         builder.AddEntraSignIn();

@@ -42,10 +42,6 @@ internal static class KnowledgeJobs
         builder.Services.AddSingleton<IIngestionScheduler, HangfireIngestionScheduler>();
         builder.Services.AddSingleton<IIngestionNotifier, ChannelIngestionNotifier>();
         builder.Services.AddHostedService<KnowledgeJobServer>();
-        // What the dashboard middleware asks for. Not AddHangfire: that would point Hangfire's static log provider at
-        // this host's logger factory, which outlives the host when several run in one process (tests).
-        builder.Services.AddSingleton<IGlobalConfiguration>(_ => GlobalConfiguration.Configuration);
-        builder.Services.AddSingleton(_ => Hangfire.Dashboard.DashboardRoutes.Routes);
         return builder;
     }
 
@@ -60,16 +56,26 @@ internal static class KnowledgeJobs
         app.UseWhen(
             context => context.Request.Path.StartsWithSegments(DashboardPath, StringComparison.OrdinalIgnoreCase) && context.User.Identity?.IsAuthenticated != true,
             branch => branch.Run(context => context.ChallengeAsync()));
-        app.UseHangfireDashboard(
-            DashboardPath,
-            new DashboardOptions
-            {
-                Authorization = [new AdminsOnly()],
-                AppPath = "/admin",
-                DashboardTitle = "ChatBot jobs",
-                DisplayStorageConnectionString = false,
-            },
-            app.Services.GetRequiredService<JobStorage>());
+        // The dashboard's middleware directly, not UseHangfireDashboard: that wants AddHangfire, which points Hangfire's
+        // static log provider at this host's logger factory (several hosts run in one test process). Built at the
+        // first request, not here: resolving the job storage reads (and validates) the database options,
+        // and a configuration error must stop start-up with its one clear line, not crash while the pipeline is built.
+        var dashboard = new Lazy<RequestDelegate>(() =>
+        {
+            var inner = new ApplicationBuilder(app.Services);
+            inner.UseMiddleware<Hangfire.Dashboard.AspNetCoreDashboardMiddleware>(
+                app.Services.GetRequiredService<JobStorage>(),
+                new DashboardOptions
+                {
+                    Authorization = [new AdminsOnly()],
+                    AppPath = "/admin",
+                    DashboardTitle = "ChatBot jobs",
+                    DisplayStorageConnectionString = false,
+                },
+                Hangfire.Dashboard.DashboardRoutes.Routes);
+            return inner.Build();
+        });
+        app.Map(DashboardPath, branch => branch.Run(context => dashboard.Value(context)));
         return app;
     }
 

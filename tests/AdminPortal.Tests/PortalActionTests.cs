@@ -68,6 +68,28 @@ public sealed class PortalActionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DemotedOrSuspendedAdmin_LosesThePortalAtTheirNextRequest()
+    {
+        var demoted = await ChatDriver.SignInNewUserAsync(_app, UserRole.Admin);
+        var suspended = await ChatDriver.SignInNewUserAsync(_app, UserRole.Admin);
+        foreach (var other in new[] { demoted, suspended })
+        {
+            using var before = await other.Client.GetAsync(new Uri("/admin/users", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        (await PortalForms.PostAsync(_admin.Client, $"/admin/users/{demoted.User.Id}", "Role", new Dictionary<string, string> { ["role"] = "User" })).Dispose();
+        (await PortalForms.PostAsync(_admin.Client, $"/admin/users/{suspended.User.Id}", "Suspend")).Dispose();
+
+        foreach (var other in new[] { demoted, suspended })
+        {
+            using var after = await other.Client.GetAsync(new Uri("/admin/users", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+            Assert.StartsWith("/signin", after.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task QuotaOverride_TakesEffectAtTheNextMessage()
     {
         var person = await ChatDriver.SignInNewUserAsync(_app);
