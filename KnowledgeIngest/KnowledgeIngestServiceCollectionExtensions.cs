@@ -54,7 +54,16 @@ public static class KnowledgeIngestServiceCollectionExtensions
         services.TryAddSingleton<IVectorIndex>(sp => sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
             ? ActivatorUtilities.CreateInstance<PostgresVectorIndex>(sp)
             : sp.GetRequiredService<InMemoryVectorIndex>());
-        services.TryAddSingleton<IPrincipalGroups, NoPrincipalGroups>();
+        // SharePoint through Graph (used only when Graph:ClientId is set); group memberships from Graph likewise.
+        services.AddHttpClient(GraphTokenProvider.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddSingleton<GraphTokenProvider>();
+        services.AddSingleton<GraphClients>();
+        services.AddSingleton<SharePointSync>();
+        services.AddSingleton<SharePointSources>();
+        services.AddTransient<SharePointSyncJob>();
+        services.TryAddSingleton<IPrincipalGroups>(sp => sp.GetRequiredService<IOptions<GraphOptions>>().Value.Enabled
+            ? ActivatorUtilities.CreateInstance<GraphPrincipalGroups>(sp)
+            : new NoPrincipalGroups());
         services.TryAddSingleton<IIngestionNotifier, NoIngestionNotifier>();
         services.AddSingleton(sp => new DocumentLinks(sp.GetRequiredService<IOptions<KnowledgeOptions>>().Value.PublicUrl));
         services.AddSingleton<IKnowledgeRetriever, KnowledgeRetriever>();

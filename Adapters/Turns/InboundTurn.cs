@@ -76,7 +76,7 @@ public sealed record InboundTurn
 /// <param name="Id">Teams conversation id, Slack channel id, or the web conversation id.</param>
 /// <param name="ThreadId">Teams reply-chain root or Slack thread_ts; "" when not in a thread.</param>
 /// <param name="Type">Personal, group or channel: decides what knowledge may be used in the answer.</param>
-/// <param name="TeamOrChannelIds">Teams team / channel ids or the Slack channel id: scopes for channel documents.</param>
+/// <param name="TeamOrChannelIds">Teams team / channel ids or the Slack channel id: scopes for channel documents; "group:/// <param name="TeamOrChannelIds">Teams team / channel ids or the Slack channel id: scopes for channel documents.</param>lt;id/// <param name="TeamOrChannelIds">Teams team / channel ids or the Slack channel id: scopes for channel documents.</param>gt;" for the Microsoft 365 group behind a Teams team.</param>
 public sealed record ConversationReference(
     string Id,
     string ThreadId,

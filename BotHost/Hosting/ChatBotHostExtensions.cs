@@ -37,6 +37,7 @@ internal static class ChatBotHostExtensions
         // Lifecycle services start in this order: migrate, then bootstrap the admin, then everything else.
         builder.Services.AddHostedService<DatabaseMigrationService>();
         builder.AddAccounts();
+        builder.Services.AddHostedService<SharePointSchedule>();
         builder.Services.AddOptions<WebChatOptions>().BindConfiguration(WebChatOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<WebChatOptions>, WebChatOptionsValidator>();
         builder.AddChatPipeline();

@@ -5,6 +5,7 @@ using ChatBot.ChatData.Knowledge;
 using ChatBot.KnowledgeIngest.Extraction;
 using ChatBot.KnowledgeIngest.Ingestion;
 using ChatBot.KnowledgeIngest.Retrieval;
+using ChatBot.KnowledgeIngest.SharePoint;
 using Microsoft.EntityFrameworkCore;
 
 namespace ChatBot.BotHost.Knowledge;
@@ -19,6 +20,8 @@ internal static class KnowledgeCommands
     public const string IngestUsage = "Usage: ingest <file|folder> [--scope org|channel:<id>|conversation:<id>|user:<email>,group:<id>,...] [--title <title>]";
 
     public const string SearchUsage = "Usage: search \"<query>\" [--as <email>] [--top N] [--json]";
+
+    public const string SyncUsage = "Usage: sync [--source <SiteUrl>]   (SharePoint: one delta pass of each configured source, or of the one named)";
 
     // Not HTML: keep "<", ">", "&" and non-ASCII text readable instead of \u escapes.
     private static readonly JsonSerializerOptions JsonLines = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -149,6 +152,90 @@ internal static class KnowledgeCommands
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// One sync pass of every enabled SharePoint source (or the one whose site URL is given), then the documents it
+    /// queued are indexed here. Prints what was added, changed, removed and skipped; exit code 1 when a source failed.
+    /// </summary>
+    public static async Task<int> SyncAsync(IServiceProvider services, CommandArguments arguments, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        if (arguments.Positional.Count != 0)
+        {
+            await errors.WriteLineAsync(SyncUsage);
+            return 1;
+        }
+
+        if (!services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GraphOptions>>().Value.Enabled)
+        {
+            await errors.WriteLineAsync("SharePoint sync needs Graph:TenantId, Graph:ClientId and Graph:ClientSecret.");
+            return 1;
+        }
+
+        var wanted = arguments.Option("source")?.Trim().TrimEnd('/');
+        var sources = (await services.GetRequiredService<SharePointSources>().ApplyConfigurationAsync(cancellationToken))
+            .Where(s => wanted is null || string.Equals(s.SiteUrl, wanted, StringComparison.OrdinalIgnoreCase))
+            .ToList();
+        if (sources.Count == 0)
+        {
+            await errors.WriteLineAsync(wanted is null ? "No SharePoint sources: add them under SharePoint:Sites or in the portal." : $"No enabled SharePoint source has the site URL {wanted}.");
+            return 1;
+        }
+
+        var sync = services.GetRequiredService<SharePointSync>();
+        var failed = 0;
+        foreach (var source in sources)
+        {
+            try
+            {
+                var report = await sync.SyncAsync(source.Id, cancellationToken);
+                await output.WriteLineAsync($"{report.Source}: {report.Added} added, {report.Changed} changed, {report.Removed} removed, {report.Skipped} skipped ({report.Pages} page{(report.Pages == 1 ? "" : "s")}{(report.FullEnumeration ? ", full enumeration" : "")})");
+                foreach (var skipped in report.SkippedFiles)
+                {
+                    await output.WriteLineAsync("  skipped  " + skipped);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failed++;
+                var reason = await LastErrorAsync(services, source.Id, cancellationToken) ?? ex.Message;
+                await output.WriteLineAsync($"{source.DisplayName}: failed: {reason}");
+            }
+        }
+
+        // Index what the passes queued, here (a running server may take some first; then this waits for those).
+        var pending = await PendingSharePointDocumentsAsync(services, cancellationToken);
+        foreach (var (id, version) in pending)
+        {
+            using var scopeOfJob = services.CreateScope();
+            await scopeOfJob.ServiceProvider.GetRequiredService<IngestionJob>().RunAsync(id, version, cancellationToken);
+        }
+
+        var final = await WaitForAsync(services, [.. pending.Select(p => p.Id)], cancellationToken);
+        var notReady = final.Values.Where(d => d.Status == DocumentStatus.Failed).ToList();
+        foreach (var document in notReady)
+        {
+            await output.WriteLineAsync($"  failed   {document.Title}: {document.FailureReason}");
+        }
+
+        return failed == 0 && notReady.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task<string?> LastErrorAsync(IServiceProvider services, long sourceId, CancellationToken cancellationToken)
+    {
+        await using var db = await services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContextAsync(cancellationToken);
+        return await db.SharePointSources.Where(s => s.Id == sourceId).Select(s => s.LastError).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private static async Task<List<(Guid Id, int Version)>> PendingSharePointDocumentsAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await using var db = await services.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContextAsync(cancellationToken);
+        var rows = await db.Documents.AsNoTracking()
+            .Where(d => d.Source == DocumentSource.SharePoint && d.Status == DocumentStatus.Pending)
+            .Select(d => new { d.Id, d.Version })
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(r => (r.Id, r.Version))];
     }
 
     /// <summary>"org", "channel:C1", "conversation:&lt;guid&gt;", or ACL entries "user:a@b.com,group:g1".</summary>

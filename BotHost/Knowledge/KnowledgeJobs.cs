@@ -41,6 +41,7 @@ internal static class KnowledgeJobs
         builder.Services.AddSingleton<IBackgroundJobClient>(sp => new BackgroundJobClient(sp.GetRequiredService<JobStorage>()));
         builder.Services.AddSingleton<IIngestionScheduler, HangfireIngestionScheduler>();
         builder.Services.AddSingleton<IIngestionNotifier, ChannelIngestionNotifier>();
+        builder.Services.AddSingleton<ChatBot.KnowledgeIngest.SharePoint.ISharePointSyncTrigger, HangfireSharePointSyncTrigger>();
         builder.Services.AddHostedService<KnowledgeJobServer>();
         return builder;
     }

@@ -47,6 +47,10 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<SingleUseToken> SingleUseTokens => Set<SingleUseToken>();
 
+    public DbSet<SharePointSource> SharePointSources => Set<SharePointSource>();
+
+    public DbSet<SharePointItem> SharePointItems => Set<SharePointItem>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -117,6 +121,34 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             e.Property(x => x.AddressJson).HasMaxLength(4000);
             e.HasIndex(x => new { x.Channel, x.TenantId, x.ConversationId }).IsUnique();
             e.HasIndex(x => new { x.Channel, x.TenantId, x.TeamName });
+        });
+
+        modelBuilder.Entity<SharePointSource>(e =>
+        {
+            e.Property(x => x.SiteUrl).HasMaxLength(800);
+            e.Property(x => x.Library).HasMaxLength(256);
+            e.Property(x => x.Folder).HasMaxLength(800);
+            e.Property(x => x.Include).HasMaxLength(2000);
+            e.Property(x => x.Exclude).HasMaxLength(2000);
+            e.Property(x => x.SiteId).HasMaxLength(400);
+            e.Property(x => x.DriveId).HasMaxLength(200);
+            e.Property(x => x.DeltaLink).HasMaxLength(4000);
+            e.Property(x => x.LastError).HasMaxLength(2000);
+            e.Ignore(x => x.DisplayName);
+            e.HasIndex(x => new { x.SiteUrl, x.Library, x.Folder }).IsUnique();
+        });
+
+        modelBuilder.Entity<SharePointItem>(e =>
+        {
+            e.Property(x => x.ItemId).HasMaxLength(200);
+            e.Property(x => x.ParentId).HasMaxLength(200);
+            e.Property(x => x.Name).HasMaxLength(400);
+            e.Property(x => x.CTag).HasMaxLength(400);
+            e.Property(x => x.AccessHash).HasMaxLength(64);
+            e.Property(x => x.SkippedReason).HasMaxLength(500);
+            e.HasIndex(x => new { x.SourceId, x.ItemId }).IsUnique();
+            e.HasIndex(x => new { x.SourceId, x.Generation });
+            e.HasOne<SharePointSource>().WithMany().HasForeignKey(x => x.SourceId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<SingleUseToken>(e =>

@@ -104,7 +104,7 @@ public sealed partial class DocumentIntake(
         {
             await using var context = await contexts.CreateDbContextAsync(cancellationToken);
             var existing = await context.Documents.Include(d => d.Principals).FirstOrDefaultAsync(d => d.SourceKey == sourceKey, cancellationToken)
-                ?? await SameContentSameScopeAsync(context, upload, hash, cancellationToken);
+                ?? (upload.Source == DocumentSource.SharePoint ? null : await SameContentSameScopeAsync(context, upload, hash, cancellationToken));
             if (existing is not null)
             {
                 var sameAccess = existing.Scope == upload.Scope && existing.ScopeKey == upload.ScopeKey

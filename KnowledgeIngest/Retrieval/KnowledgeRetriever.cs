@@ -137,7 +137,10 @@ internal sealed partial class KnowledgeRetriever(
     private async Task<List<string>> AccessKeysOfAsync(RetrievalRequest request, CancellationToken cancellationToken)
     {
         var keys = new List<string> { AccessKeys.Organisation, AccessKeys.Conversation(request.ConversationId.ToString()) };
-        keys.AddRange(request.ChannelScopes.Where(s => !string.IsNullOrWhiteSpace(s)).Select(AccessKeys.Channel));
+        // "group:<id>" is the Microsoft 365 group behind a Teams team, in that team's channels.
+        keys.AddRange(request.ChannelScopes
+            .Where(s => !string.IsNullOrWhiteSpace(s))
+            .Select(s => s.StartsWith("group:", StringComparison.Ordinal) ? AccessKeys.Group(s[6..]) : AccessKeys.Channel(s)));
         if (!request.IsSharedConversation && !string.IsNullOrWhiteSpace(request.Email))
         {
             keys.Add(AccessKeys.User(request.Email));

@@ -19,6 +19,15 @@ public sealed class GraphOptions
     /// <summary>Defaults to the tenant's Entra ID v2 token endpoint.</summary>
     public string? TokenEndpoint { get; set; }
 
+    /// <summary>The app-only scope asked for (the Graph resource's <c>.default</c>).</summary>
+    public string Scope { get; set; } = "https://graph.microsoft.com/.default";
+
+    /// <summary>Minutes between delta syncs of each SharePoint source.</summary>
+    public int SyncIntervalMinutes { get; set; } = 15;
+
+    /// <summary>How long a person's (transitive) group memberships are kept before Graph is asked again.</summary>
+    public int GroupCacheMinutes { get; set; } = 10;
+
     public bool Enabled => !string.IsNullOrWhiteSpace(ClientId);
 
     public string ResolvedTokenEndpoint =>
@@ -69,6 +78,16 @@ internal sealed class GraphOptionsValidator : IValidateOptions<GraphOptions>
         }
 
         OptionsUrls.RequireHttpsOrLoopback(errors, "Graph:BaseUrl", options.BaseUrl);
+        if (options.SyncIntervalMinutes is < 1 or > 1440)
+        {
+            errors.Add("Graph:SyncIntervalMinutes must be between 1 and 1440.");
+        }
+
+        if (options.GroupCacheMinutes is < 0 or > 1440)
+        {
+            errors.Add("Graph:GroupCacheMinutes must be between 0 and 1440.");
+        }
+
         if (options.TokenEndpoint is not null)
         {
             OptionsUrls.RequireHttpsOrLoopback(errors, "Graph:TokenEndpoint", options.TokenEndpoint);

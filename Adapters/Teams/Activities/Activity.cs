@@ -60,6 +60,9 @@ internal sealed class Activity
     [JsonIgnore]
     public string? TeamsChannelId => NonEmpty((string?)ChannelData?["channel"]?["id"]);
 
+    /// <summary>The Microsoft 365 group behind the team (documents shared with it may be used in its channels).</summary>
+    public string? TeamGroupId => NonEmpty((string?)ChannelData?["team"]?["aadGroupId"]);
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

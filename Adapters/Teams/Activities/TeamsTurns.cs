@@ -52,7 +52,9 @@ internal static partial class TeamsTurns
             }
         }
 
-        string[] scopes = [.. new[] { activity.TeamId, activity.TeamsChannelId }.OfType<string>().Distinct(StringComparer.Ordinal)];
+        // The team's Microsoft 365 group counts as a scope in its channels: everyone there is a member of it.
+        var group = type == ConversationType.Channel && activity.TeamGroupId is { } g ? "group:" + g : null;
+        string[] scopes = [.. new[] { activity.TeamId, activity.TeamsChannelId, group }.OfType<string>().Distinct(StringComparer.Ordinal)];
         return new ConversationReference(id, thread, type, scopes.Length == 0 ? null : scopes, activity.Conversation.Name);
     }
 
