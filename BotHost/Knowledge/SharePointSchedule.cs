@@ -13,7 +13,7 @@ namespace ChatBot.BotHost.Knowledge;
 internal sealed partial class SharePointSchedule(
     SharePointSources sources,
     JobStorage storage,
-    IBackgroundJobClient jobs,
+    ISharePointSyncTrigger trigger,
     IOptions<GraphOptions> graph,
     ILogger<SharePointSchedule> logger) : IHostedService
 {
@@ -27,10 +27,8 @@ internal sealed partial class SharePointSchedule(
         }
 
         var enabled = await sources.ApplyConfigurationAsync(cancellationToken);
-        var interval = graph.Value.SyncIntervalMinutes;
-        var cron = interval < 60 ? Cron.MinuteInterval(interval) : Cron.HourInterval(Math.Max(1, interval / 60));
-        var recurring = new RecurringJobManager(storage);
         var wanted = enabled.Select(s => JobPrefix + s.Id).ToHashSet(StringComparer.Ordinal);
+        var recurring = new RecurringJobManager(storage);
         using (var connection = storage.GetConnection())
         {
             foreach (var job in connection.GetRecurringJobs().Where(j => j.Id.StartsWith(JobPrefix, StringComparison.Ordinal) && !wanted.Contains(j.Id)))
@@ -41,15 +39,14 @@ internal sealed partial class SharePointSchedule(
 
         foreach (var source in enabled)
         {
-            var id = source.Id;
-            recurring.AddOrUpdate<SharePointSyncJob>(JobPrefix + id, j => j.RunAsync(id, CancellationToken.None), cron);
+            trigger.Schedule(source.Id);
             if (source.LastSyncedAt is null)
             {
-                jobs.Enqueue<SharePointSyncJob>(j => j.RunAsync(id, CancellationToken.None));
+                trigger.SyncNow(source.Id);
             }
         }
 
-        Log.Scheduled(logger, enabled.Count, interval);
+        Log.Scheduled(logger, enabled.Count, graph.Value.SyncIntervalMinutes);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -61,8 +58,17 @@ internal sealed partial class SharePointSchedule(
     }
 }
 
-/// <summary>"Sync now": one pass of the source, queued in Hangfire like the recurring ones.</summary>
-internal sealed class HangfireSharePointSyncTrigger(IBackgroundJobClient jobs) : ISharePointSyncTrigger
+/// <summary>Passes of a source as Hangfire jobs: now, and every <c>Graph:SyncIntervalMinutes</c>.</summary>
+internal sealed class HangfireSharePointSyncTrigger(IBackgroundJobClient jobs, JobStorage storage, IOptions<GraphOptions> graph) : ISharePointSyncTrigger
 {
     public void SyncNow(long sourceId) => jobs.Enqueue<SharePointSyncJob>(j => j.RunAsync(sourceId, CancellationToken.None));
+
+    public void Schedule(long sourceId)
+    {
+        var interval = graph.Value.SyncIntervalMinutes;
+        var cron = interval < 60 ? Cron.MinuteInterval(interval) : Cron.HourInterval(Math.Max(1, interval / 60));
+        new RecurringJobManager(storage).AddOrUpdate<SharePointSyncJob>(SharePointSchedule.JobPrefix + sourceId, j => j.RunAsync(sourceId, CancellationToken.None), cron);
+    }
+
+    public void Unschedule(long sourceId) => new RecurringJobManager(storage).RemoveIfExists(SharePointSchedule.JobPrefix + sourceId);
 }

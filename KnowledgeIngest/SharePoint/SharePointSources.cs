@@ -9,7 +9,7 @@ namespace ChatBot.KnowledgeIngest.SharePoint;
 /// The SharePoint sources: those in <c>SharePoint:Sites</c> (added or updated at start; removed ones are disabled, their
 /// documents kept until someone deletes the source) and those added in the portal.
 /// </summary>
-public sealed class SharePointSources(IDbContextFactory<ChatDbContext> contexts, IOptions<SharePointOptions> options, TimeProvider clock)
+public sealed class SharePointSources(IDbContextFactory<ChatDbContext> contexts, Ingestion.DocumentIntake intake, IOptions<SharePointOptions> options, TimeProvider clock)
 {
     public async Task<IReadOnlyList<SharePointSource>> ApplyConfigurationAsync(CancellationToken cancellationToken)
     {
@@ -66,6 +66,32 @@ public sealed class SharePointSources(IDbContextFactory<ChatDbContext> contexts,
         db.SharePointSources.Add(source);
         await db.SaveChangesAsync(cancellationToken);
         return source;
+    }
+
+    /// <summary>Removes a source added in the portal, with every document it brought (from the index and storage).</summary>
+    public async Task<bool> RemoveAsync(long sourceId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var source = await db.SharePointSources.SingleOrDefaultAsync(s => s.Id == sourceId, cancellationToken);
+        if (source is null)
+        {
+            return false;
+        }
+
+        if (source.FromConfiguration)
+        {
+            throw new SharePointSourceException("This source comes from SharePoint:Sites in the configuration; remove it there.");
+        }
+
+        var documents = await db.SharePointItems.Where(i => i.SourceId == sourceId && i.DocumentId != null).Select(i => i.DocumentId!.Value).ToListAsync(cancellationToken);
+        foreach (var documentId in documents)
+        {
+            await intake.DeleteAsync(documentId, cancellationToken);
+        }
+
+        db.SharePointSources.Remove(source);
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
     }
 
     private static string Normalize(string siteUrl) => siteUrl.Trim().TrimEnd('/');

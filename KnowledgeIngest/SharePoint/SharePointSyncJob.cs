@@ -13,8 +13,12 @@ public sealed class SharePointSyncJob(SharePointSync sync)
     public Task RunAsync(long sourceId, CancellationToken cancellationToken) => sync.SyncAsync(sourceId, cancellationToken);
 }
 
-/// <summary>Queues a sync pass now (the portal's "sync now"); the host's job queue implements it.</summary>
+/// <summary>The host's job queue for sources: a pass now (the portal's "sync now"), and each source's recurring pass.</summary>
 public interface ISharePointSyncTrigger
 {
     void SyncNow(long sourceId);
+
+    void Schedule(long sourceId);
+
+    void Unschedule(long sourceId);
 }

@@ -129,6 +129,10 @@ public sealed class TeamsAdapterTests : IAsyncLifetime
         var question = _model.Requests.Single().Messages[^1].Content;
         Assert.Contains("how do I connect to the VPN?", question, StringComparison.Ordinal);
         Assert.DoesNotContain("<at>", question, StringComparison.Ordinal);
+        // The team's Microsoft 365 group is a scope of its channels (SharePoint files shared with it may be used there).
+        await using var db = _app.Db();
+        var turn = System.Text.Json.Nodes.JsonNode.Parse((await db.Inbox.SingleAsync()).Payload)!;
+        Assert.Equal(["19:team@thread.tacv2", "19:general@thread.tacv2", "group:group-engineering"], turn["conversation"]!["teamOrChannelIds"]!.AsArray().Select(n => (string?)n));
     }
 
     [Fact]
