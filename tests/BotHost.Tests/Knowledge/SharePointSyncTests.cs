@@ -104,15 +104,19 @@ public sealed class SharePointSyncTests : IAsyncLifetime
         Assert.DoesNotContain(await db.DocumentChunks.Select(c => c.Text).ToListAsync(), t => t.Contains("90000", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task ThrottledPage_WaitsForRetryAfterAndCarriesOn()
+    [Theory]
+    [InlineData(429)]
+    [InlineData(503)]
+    public async Task ThrottledPage_WaitsForRetryAfterAndCarriesOn(int status)
     {
-        _graph.FailDeltaRequest(2, 429);
+        _graph.FailDeltaRequest(2, status, retryAfterSeconds: 1);
 
         var report = await SyncAsync();
 
         Assert.Equal(4, report.Added);
         Assert.Equal(6, _graph.DeltaRequests); // five pages, one of them asked twice
+        var asked = _graph.Requests.Where(r => r.Contains("delta()", StringComparison.Ordinal)).ToList();
+        Assert.Equal(asked[1], asked[2]); // the throttled page was asked again, not skipped
     }
 
     [Fact]

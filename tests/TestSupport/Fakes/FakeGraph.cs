@@ -146,14 +146,14 @@ public sealed class FakeGraph : IAsyncDisposable
     public void FailNextPage(int status, int? retryAfterSeconds = null) => _pageFaults.Enqueue((status, retryAfterSeconds));
 
     /// <summary>The <paramref name="number"/>-th delta request from now (1 = the next) answers <paramref name="status"/>, once.</summary>
-    public void FailDeltaRequest(int number, int status)
+    public void FailDeltaRequest(int number, int status, int? retryAfterSeconds = null)
     {
         for (var i = 1; i < number; i++)
         {
             _pageFaults.Enqueue((0, null));
         }
 
-        _pageFaults.Enqueue((status, null));
+        _pageFaults.Enqueue((status, retryAfterSeconds));
     }
 
     /// <summary>Delta requests served (faults included).</summary>
