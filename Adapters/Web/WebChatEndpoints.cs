@@ -106,7 +106,8 @@ public static class WebChatEndpoints
         return TypedResults.Accepted((string?)null);
     }
 
-    private static async Task StreamAsync(HttpContext http, InboxReceipt receipt, WebChatFeeds feeds)
+    /// <summary>Relays a turn's events as server-sent events until the answer is complete (web chat and the REST API).</summary>
+    internal static async Task StreamAsync(HttpContext http, InboxReceipt receipt, WebChatFeeds feeds)
     {
         var response = http.Response;
         response.ContentType = "text/event-stream";
@@ -150,6 +151,36 @@ public static class WebChatEndpoints
         {
             // The browser left; the turn goes on and its answer is in the conversation when it comes back.
         }
+    }
+
+    /// <summary>Waits for a turn's answer: its final (or error) event; "duplicate" for a resent message; null if the feed ended without one.</summary>
+    internal static async Task<WebChatEvent?> FinalAsync(InboxReceipt receipt, WebChatFeeds feeds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(receipt);
+        ArgumentNullException.ThrowIfNull(feeds);
+        if (receipt.Duplicate)
+        {
+            return new WebChatEvent("duplicate", new { turnId = receipt.TurnId });
+        }
+
+        WebChatEvent? last = null;
+        var reader = feeds.Reader(receipt.TurnId);
+        try
+        {
+            await foreach (var item in reader.ReadAllAsync(cancellationToken))
+            {
+                if (item.Name is "final" or "error")
+                {
+                    last = item;
+                }
+            }
+        }
+        finally
+        {
+            feeds.Remove(receipt.TurnId);
+        }
+
+        return last;
     }
 
     private static async Task WriteAsync(HttpResponse response, WebChatEvent item, CancellationToken cancellationToken)

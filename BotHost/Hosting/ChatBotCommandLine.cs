@@ -39,10 +39,13 @@ internal static class ChatBotCommandLine
                 case "sync":
                     await PrepareDatabaseAsync(app);
                     return await KnowledgeCommands.SyncAsync(app.Services, new CommandArguments(args.Skip(1)), Console.Out, Console.Error, CancellationToken.None);
+                case "apikey":
+                    await PrepareDatabaseAsync(app);
+                    return await Api.ApiKeyCommand.RunAsync(app.Services, new CommandArguments(args.Skip(1)), Console.Out, Console.Error, CancellationToken.None);
                 case "teams-package":
                     return await TeamsPackageCommand.RunAsync(app.Services, new CommandArguments(args.Skip(1)), Console.Out, Console.Error);
                 default:
-                    await Console.Error.WriteLineAsync($"Unknown command '{verb}'. Commands: migrate, ingest, search, sync, teams-package. Without a command the server starts.");
+                    await Console.Error.WriteLineAsync($"Unknown command '{verb}'. Commands: migrate, ingest, search, sync, apikey, teams-package. Without a command the server starts.");
                     return 1;
             }
         }

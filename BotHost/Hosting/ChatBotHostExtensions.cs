@@ -4,6 +4,7 @@ using ChatBot.Adapters.Teams;
 using ChatBot.Adapters.Web;
 using ChatBot.AdminPortal;
 using ChatBot.BotHost.Accounts;
+using ChatBot.BotHost.Api;
 using ChatBot.BotHost.Health;
 using ChatBot.BotHost.Knowledge;
 using ChatBot.BotHost.Pipeline;
@@ -41,6 +42,7 @@ internal static class ChatBotHostExtensions
         builder.Services.AddOptions<WebChatOptions>().BindConfiguration(WebChatOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<WebChatOptions>, WebChatOptionsValidator>();
         builder.AddChatPipeline();
+        builder.AddPublicApi();
         builder.Services.AddRazorPages();
         builder.Services.AddHostedService<StartupBanner>();
         builder.AddHealth();
@@ -61,6 +63,7 @@ internal static class ChatBotHostExtensions
         app.MapWebChatTurns();
         app.MapDocumentDownload();
         app.MapWebChatUploads();
+        app.MapPublicApi();
         app.MapTeams();
         app.MapSlack();
         return app;

@@ -24,6 +24,15 @@ internal sealed partial class UserDirectory(
     {
         ArgumentNullException.ThrowIfNull(reference);
         var channel = (Channel)channelKind;
+        if (channelKind == ChannelKind.Api)
+        {
+            // An API key's turn names our own user id: there is no channel identity to look up or create.
+            var ownId = Guid.Parse(reference.Id);
+            await using var api = await contexts.CreateDbContextAsync(cancellationToken);
+            return await api.Users.SingleOrDefaultAsync(u => u.Id == ownId, cancellationToken)
+                ?? throw new InvalidOperationException("An API turn for a user that no longer exists.");
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -49,6 +49,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<SharePointSource> SharePointSources => Set<SharePointSource>();
 
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
     public DbSet<SharePointItem> SharePointItems => Set<SharePointItem>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -149,6 +151,17 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             e.HasIndex(x => new { x.SourceId, x.ItemId }).IsUnique();
             e.HasIndex(x => new { x.SourceId, x.Generation });
             e.HasOne<SharePointSource>().WithMany().HasForeignKey(x => x.SourceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ApiKey>(e =>
+        {
+            e.Property(x => x.Name).HasMaxLength(100);
+            e.Property(x => x.Prefix).HasMaxLength(16);
+            e.Property(x => x.SecretHash).HasMaxLength(64);
+            e.Property(x => x.Scopes).HasMaxLength(64);
+            e.HasIndex(x => x.Prefix).IsUnique();
+            e.HasIndex(x => x.UserId);
+            e.HasOne<User>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<SingleUseToken>(e =>
