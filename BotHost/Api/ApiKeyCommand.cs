@@ -1,3 +1,4 @@
+using ChatBot.ChatData.Users;
 using System.Globalization;
 using ChatBot.BotHost.Knowledge;
 using ChatBot.ChatData.Database;

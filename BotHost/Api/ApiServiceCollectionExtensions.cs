@@ -1,3 +1,4 @@
+using ChatBot.ChatData.Users;
 using Microsoft.AspNetCore.Authorization;
 using Scalar.AspNetCore;
 
@@ -15,7 +16,6 @@ internal static class ApiServiceCollectionExtensions
 {
     public static WebApplicationBuilder AddPublicApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<ApiKeys>();
         builder.Services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiPolicies.Chat, p => Key(p).RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, ApiScopes.Chat))

@@ -35,6 +35,7 @@ public static class ChatDataServiceCollectionExtensions
         builder.Services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<ChatDbContext>>().CreateDbContext());
         builder.Services.AddSingleton<ChatDatabase>();
         builder.Services.AddSingleton<Audit.AuditLog>();
+        builder.Services.AddSingleton<Users.ApiKeys>();
         return builder;
     }
 }

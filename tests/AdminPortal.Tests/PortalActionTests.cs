@@ -272,6 +272,29 @@ public sealed class PortalActionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AdminCreatesAKeyForSomeone_ShownOnce_ThenRevokesIt()
+    {
+        var person = await ChatDriver.SignInNewUserAsync(_app);
+        using var created = await PortalForms.PostAsync(_admin.Client, $"/admin/users/{person.User.Id}", "CreateKey", new Dictionary<string, string> { ["name"] = "ticketing", ["scopes"] = "chat", ["expiresDays"] = "90" });
+        var key = System.Text.RegularExpressions.Regex.Match(await created.Content.ReadAsStringAsync(), "<code id=\"new-key\">([^<]+)</code>").Groups[1].Value;
+        Assert.StartsWith("cbk_", key, StringComparison.Ordinal);
+
+        using var api = _app.CreateClient();
+        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        using (var me = await api.GetAsync(new Uri("/api/v1/me", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, me.StatusCode);
+        }
+
+        await using var db = _app.Db();
+        var keyId = (await db.ApiKeys.SingleAsync()).Id;
+        (await PortalForms.PostAsync(_admin.Client, $"/admin/users/{person.User.Id}?handler=RevokeKey&keyId={keyId}", null, tokenFrom: $"/admin/users/{person.User.Id}")).Dispose();
+        using var after = await api.GetAsync(new Uri("/api/v1/me", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        Assert.Equal(["apikey.created", "apikey.revoked"], await db.AuditLog.Where(a => a.Action.StartsWith("apikey.")).OrderBy(a => a.Id).Select(a => a.Action).ToListAsync());
+    }
+
+    [Fact]
     public async Task AuditLog_FiltersByActionAndWho()
     {
         var person = await ChatDriver.SignInNewUserAsync(_app);

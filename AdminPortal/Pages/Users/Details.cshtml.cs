@@ -17,8 +17,13 @@ namespace ChatBot.AdminPortal.Pages.Users;
 /// audited. An admin cannot demote or suspend themselves, nor remove the last active admin.
 /// </summary>
 [Authorize(Policy = PortalPolicies.Admin)]
-public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, TimeProvider clock) : PageModel
+public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys apiKeys, TimeProvider clock) : PageModel
 {
+    public IReadOnlyList<ApiKeyView> Keys { get; private set; } = [];
+
+    /// <summary>A key just created for this person, shown this once.</summary>
+    public string? NewKey { get; private set; }
+
     public User Person { get; private set; } = null!;
 
     public IReadOnlyList<ChannelIdentity> Identities { get; private set; } = [];
@@ -55,6 +60,7 @@ public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, TimeProvi
         var usage = await db.UsageRecords.AsNoTracking().Where(u => u.UserId == id && u.CreatedAt >= since).Select(u => u.CostMicroUsd).ToListAsync(cancellationToken);
         Turns30Days = usage.Count;
         Cost30DaysMicroUsd = usage.Sum();
+        Keys = await apiKeys.ListAsync(id, cancellationToken);
         Conversations = await db.Conversations.AsNoTracking()
             .Where(c => c.OwnerUserId == id || c.Messages.Any(m => m.UserId == id))
             .OrderByDescending(c => c.UpdatedAt)
@@ -150,6 +156,45 @@ public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, TimeProvi
         await db.SaveChangesAsync(cancellationToken);
         await AuditAsync("user.quota.changed", person, new { from, to = new { daily = dailyTokens, monthly = monthlyTokens, perMinute = messagesPerMinute } }, cancellationToken);
         return Back("Quota saved.");
+    }
+
+    /// <summary>A key for this person (an integration acting as them), shown once; scopes beyond their role give nothing at use.</summary>
+    public async Task<IActionResult> OnPostCreateKeyAsync(Guid id, string? name, string[]? scopes, int? expiresDays, CancellationToken cancellationToken)
+    {
+        if (!await db.Users.AnyAsync(u => u.Id == id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        string? secret = null;
+        try
+        {
+            var actor = Actor.Of(User);
+            var created = await apiKeys.CreateAsync(id, string.IsNullOrWhiteSpace(name) ? "integration" : name.Trim(), scopes ?? [], expiresDays, actor.UserId, cancellationToken);
+            await audit.WriteAsync(actor.Name, actor.UserId, "apikey.created", "user", id.ToString(), new { created.Key.Prefix, created.Key.Scopes, created.Key.ExpiresAt }, cancellationToken);
+            secret = created.Secret;
+        }
+        catch (ArgumentException ex)
+        {
+            TempData["Error"] = ex.Message.Split(" (Parameter", StringSplitOptions.None)[0];
+            return RedirectToPage();
+        }
+
+        var page = await OnGetAsync(id, cancellationToken);
+        NewKey = secret;
+        return page;
+    }
+
+    public async Task<IActionResult> OnPostRevokeKeyAsync(Guid id, Guid keyId, CancellationToken cancellationToken)
+    {
+        if (!await apiKeys.RevokeAsync(keyId, id, cancellationToken))
+        {
+            return NotFound();
+        }
+
+        var actor = Actor.Of(User);
+        await audit.WriteAsync(actor.Name, actor.UserId, "apikey.revoked", "user", id.ToString(), new { key = keyId }, cancellationToken);
+        return Back("Key revoked: programs using it are refused from now on.");
     }
 
     private async Task<string?> IsLastActiveAdminOrSelfAsync(User person, CancellationToken cancellationToken)

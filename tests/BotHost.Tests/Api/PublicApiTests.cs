@@ -309,6 +309,34 @@ public sealed class PublicApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WebChatSettings_CreateAKeyShownOnce_ItWorks_RevokeIt()
+    {
+        var page = await _ada.Client.GetStringAsync(new Uri("/account/keys", UriKind.Relative));
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.DoesNotContain("value=\"admin\"", page, StringComparison.Ordinal); // an ordinary user may only chat
+        using var form = new FormUrlEncodedContent([new("__RequestVerificationToken", token), new("name", "my script"), new("scopes", "chat"), new("scopes", "admin"), new("expiresDays", "30")]);
+
+        using var created = await _ada.Client.PostAsync(new Uri("/account/keys?handler=Create", UriKind.Relative), form);
+        var html = await created.Content.ReadAsStringAsync();
+        var key = System.Text.RegularExpressions.Regex.Match(html, "<code id=\"new-key\">([^<]+)</code>").Groups[1].Value;
+
+        Assert.StartsWith("cbk_", key, StringComparison.Ordinal);
+        using (var me = await SendAsync(HttpMethod.Get, "/api/v1/me", key))
+        {
+            Assert.Equal(["chat"], JsonDocument.Parse(await me.Content.ReadAsStringAsync()).RootElement.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+        }
+
+        Assert.DoesNotContain(key, await _ada.Client.GetStringAsync(new Uri("/account/keys", UriKind.Relative)), StringComparison.Ordinal); // shown once
+        var id = (await _app.Services.GetRequiredService<ApiKeys>().ListAsync(_ada.User.Id, CancellationToken.None))[0].Id;
+        var again = await _ada.Client.GetStringAsync(new Uri("/account/keys", UriKind.Relative));
+        token = System.Text.RegularExpressions.Regex.Match(again, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        using var revoke = new FormUrlEncodedContent([new("__RequestVerificationToken", token)]);
+        (await _ada.Client.PostAsync(new Uri($"/account/keys?handler=Revoke&id={id}", UriKind.Relative), revoke)).Dispose();
+        using var after = await SendAsync(HttpMethod.Get, "/api/v1/me", key);
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+    }
+
+    [Fact]
     public async Task ApiKeyVerb_PrintsTheKeyOnce_AndTheKeyWorks()
     {
         using var output = new StringWriter();

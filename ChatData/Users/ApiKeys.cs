@@ -1,10 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using ChatBot.ChatData.Database;
-using ChatBot.ChatData.Users;
 using Microsoft.EntityFrameworkCore;
 
-namespace ChatBot.BotHost.Api;
+namespace ChatBot.ChatData.Users;
 
 /// <summary>What a key may do.</summary>
 public static class ApiScopes
