@@ -38,8 +38,8 @@ internal static class ApiDocumentsAndAdmin
     {
         var admin = endpoints.MapGroup("/api/v1/admin").RequireAuthorization(ApiPolicies.Admin).WithTags("Admin").DisableAntiforgery();
         admin.MapGet("/users", UsersAsync).WithSummary("People, optionally searched by name or email.");
-        admin.MapPost("/users/{id:guid}/suspend", (Guid id, HttpContext http, ChatDbContext db, AuditLog audit) => SetSuspendedAsync(id, true, http, db, audit)).WithSummary("Suspends a person at once in every channel.");
-        admin.MapPost("/users/{id:guid}/reactivate", (Guid id, HttpContext http, ChatDbContext db, AuditLog audit) => SetSuspendedAsync(id, false, http, db, audit)).WithSummary("Lets a suspended person back in.");
+        admin.MapPost("/users/{id:guid}/suspend", (Guid id, HttpContext http, ChatDbContext db, AuditLog audit, ChatData.Webhooks.IWebhookPublisher webhooks) => SetSuspendedAsync(id, true, http, db, audit, webhooks)).WithSummary("Suspends a person at once in every channel.");
+        admin.MapPost("/users/{id:guid}/reactivate", (Guid id, HttpContext http, ChatDbContext db, AuditLog audit, ChatData.Webhooks.IWebhookPublisher webhooks) => SetSuspendedAsync(id, false, http, db, audit, webhooks)).WithSummary("Lets a suspended person back in.");
         admin.MapGet("/usage", UsageAsync).WithSummary("Turns, tokens and cost per person between two UTC dates (both included).");
         return endpoints;
     }
@@ -141,7 +141,7 @@ internal static class ApiDocumentsAndAdmin
         return [.. rows.Select(u => new UserView(u.Id, u.DisplayName, u.Email, u.Role.ToString(), u.IsSuspended, u.LastSeenAt))];
     }
 
-    private static async Task<IResult> SetSuspendedAsync(Guid id, bool suspended, HttpContext http, ChatDbContext db, AuditLog audit)
+    private static async Task<IResult> SetSuspendedAsync(Guid id, bool suspended, HttpContext http, ChatDbContext db, AuditLog audit, ChatData.Webhooks.IWebhookPublisher webhooks)
     {
         var actor = ApiEndpoints.UserId(http.User);
         if (id == actor && suspended)
@@ -158,6 +158,10 @@ internal static class ApiDocumentsAndAdmin
         if (updated > 0)
         {
             await audit.WriteAsync(http.User.Identity?.Name ?? "api", actor, suspended ? "user.suspended" : "user.reactivated", "user", id.ToString(), new { via = "api" }, http.RequestAborted);
+            if (suspended)
+            {
+                await webhooks.PublishAsync(ChatData.Webhooks.WebhookEvents.UserSuspended, new { userId = id, by = actor }, http.RequestAborted);
+            }
         }
 
         return TypedResults.NoContent();

@@ -5,6 +5,7 @@ using ChatBot.Adapters.Web;
 using ChatBot.AdminPortal;
 using ChatBot.BotHost.Accounts;
 using ChatBot.BotHost.Api;
+using ChatBot.BotHost.Webhooks;
 using ChatBot.BotHost.Health;
 using ChatBot.BotHost.Knowledge;
 using ChatBot.BotHost.Pipeline;
@@ -43,6 +44,7 @@ internal static class ChatBotHostExtensions
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<WebChatOptions>, WebChatOptionsValidator>();
         builder.AddChatPipeline();
         builder.AddPublicApi();
+        builder.AddWebhooks();
         builder.Services.AddRazorPages();
         builder.Services.AddHostedService<StartupBanner>();
         builder.AddHealth();

@@ -5,14 +5,26 @@ using ChatBot.KnowledgeIngest.Ingestion;
 namespace ChatBot.BotHost.Knowledge;
 
 /// <summary>
-/// Tells the person who dropped a file into a chat how its indexing ended, in the conversation it came from
-/// (the document's <see cref="Document.NotifyReference"/>, made with <see cref="NoticeAddress"/>).
+/// When a document's indexing ends: the document.indexed / document.failed webhooks, and a notice to the person who
+/// dropped the file into a chat, in the conversation it came from (the document's <see cref="Document.NotifyReference"/>,
+/// made with <see cref="NoticeAddress"/>).
 /// </summary>
-internal sealed partial class ChannelIngestionNotifier(IEnumerable<INoticeChannel> channels, ILogger<ChannelIngestionNotifier> logger) : IIngestionNotifier
+internal sealed partial class ChannelIngestionNotifier(
+    IEnumerable<INoticeChannel> channels,
+    ChatData.Webhooks.IWebhookPublisher webhooks,
+    ILogger<ChannelIngestionNotifier> logger) : IIngestionNotifier
 {
     public async Task DocumentFinishedAsync(Document document, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
+        await webhooks.PublishAsync(
+            document.Status == DocumentStatus.Ready ? ChatData.Webhooks.WebhookEvents.DocumentIndexed : ChatData.Webhooks.WebhookEvents.DocumentFailed,
+            new
+            {
+                documentId = document.Id, document.Title, source = document.Source.ToString(), scope = document.Scope.ToString(),
+                status = document.Status.ToString(), document.ChunkCount, document.Version, document.FailureReason,
+            },
+            cancellationToken);
         if (!NoticeAddress.TryParse(document.NotifyReference, out var kind, out var address))
         {
             return;

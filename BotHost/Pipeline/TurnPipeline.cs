@@ -48,6 +48,7 @@ internal sealed partial class TurnPipeline(
     ChatFileIntake fileIntake,
     IEnumerable<IChannelUserDirectory> channelDirectories,
     IEnumerable<IChannelContext> channelContexts,
+    ChatData.Webhooks.IWebhookPublisher webhooks,
     ModelCatalog catalog,
     ModelRouter router,
     PromptBuilder prompts,
@@ -141,6 +142,7 @@ internal sealed partial class TurnPipeline(
             null,
             cancellationToken);
         Log.Refused(logger, context.TurnId, refusal.Limit);
+        await webhooks.PublishAsync(ChatData.Webhooks.WebhookEvents.QuotaExhausted, new { userId = context.User.Id, limit = refusal.Limit, resetsAt = refusal.ResetsAt, channel = context.Turn.Channel.ToString() }, cancellationToken);
     }
 
     /// <summary>A retried turn whose answer was already written: send it (if it never reached the channel) instead of answering twice.</summary>
@@ -184,15 +186,21 @@ internal sealed partial class TurnPipeline(
         long? ourId = long.TryParse(feedback.MessageId, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : null;
         var channel = (Channel)turn.Channel;
         // Only an answer in the conversation the feedback came from, and in a personal conversation only its owner's.
-        var updated = await db.Messages
+        var answers = db.Messages
             .Where(m => m.Role == MessageRole.Assistant
                 && m.Conversation!.Channel == channel
                 && m.Conversation.TenantId == turn.TenantId
                 && m.Conversation.ExternalId == turn.Conversation.Id
                 && (m.Conversation.OwnerUserId == null || m.Conversation.OwnerUserId == user.Id)
-                && (m.ExternalMessageId == feedback.MessageId || m.Id == ourId))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Feedback, rating).SetProperty(m => m.FeedbackComment, comment), cancellationToken);
+                && (m.ExternalMessageId == feedback.MessageId || m.Id == ourId));
+        var rated = rating < 0 ? await answers.Select(m => new { m.Id, m.ConversationId }).ToListAsync(cancellationToken) : [];
+        var updated = await answers.ExecuteUpdateAsync(s => s.SetProperty(m => m.Feedback, rating).SetProperty(m => m.FeedbackComment, comment), cancellationToken);
         Log.FeedbackRecorded(logger, updated, rating, user.Id);
+        foreach (var answer in rated)
+        {
+            // Which answer and who; never the comment or the answer's text.
+            await webhooks.PublishAsync(ChatData.Webhooks.WebhookEvents.FeedbackNegative, new { messageId = answer.Id, conversationId = answer.ConversationId, userId = user.Id, channel = turn.Channel.ToString(), hasComment = comment is not null }, cancellationToken);
+        }
     }
 
     private int ElapsedMs(TurnContext context) => (int)(clock.GetUtcNow() - context.StartedAt).TotalMilliseconds;

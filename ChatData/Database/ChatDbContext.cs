@@ -3,6 +3,7 @@ using ChatBot.ChatData.Conversations;
 using ChatBot.ChatData.Inbox;
 using ChatBot.ChatData.Knowledge;
 using ChatBot.ChatData.Security;
+using ChatBot.ChatData.Webhooks;
 using ChatBot.ChatData.Usage;
 using ChatBot.ChatData.Users;
 using Microsoft.EntityFrameworkCore;
@@ -51,6 +52,10 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
     public DbSet<SharePointItem> SharePointItems => Set<SharePointItem>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -68,6 +73,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         configurationBuilder.Properties<DocumentSource>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<DocumentScope>().HaveConversion<string>().HaveMaxLength(16);
         configurationBuilder.Properties<DocumentStatus>().HaveConversion<string>().HaveMaxLength(16);
+        configurationBuilder.Properties<WebhookDeliveryStatus>().HaveConversion<string>().HaveMaxLength(16);
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -162,6 +168,22 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             e.HasIndex(x => x.Prefix).IsUnique();
             e.HasIndex(x => x.UserId);
             e.HasOne<User>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<WebhookEndpoint>(e =>
+        {
+            e.Property(x => x.Url).HasMaxLength(2000);
+            e.Property(x => x.Events).HasMaxLength(400);
+            e.Property(x => x.ProtectedSecret).HasMaxLength(1000);
+            e.Property(x => x.Description).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<WebhookDelivery>(e =>
+        {
+            e.Property(x => x.Event).HasMaxLength(64);
+            e.Property(x => x.LastError).HasMaxLength(500);
+            e.HasIndex(x => x.Status);
+            e.HasOne<WebhookEndpoint>().WithMany().HasForeignKey(x => x.EndpointId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<SingleUseToken>(e =>

@@ -275,9 +275,9 @@ public sealed partial class IngestionJob(
         {
             await using var context = await contexts.CreateDbContextAsync(cancellationToken);
             var document = await context.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.Id == documentId, cancellationToken);
-            if (document?.NotifyReference is not null)
+            if (document is not null)
             {
-                await notifier.DocumentFinishedAsync(document, cancellationToken);
+                await notifier.DocumentFinishedAsync(document, cancellationToken); // webhooks for every document, a chat notice where one is due
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

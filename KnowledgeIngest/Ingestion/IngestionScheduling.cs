@@ -25,7 +25,7 @@ internal sealed class HangfireIngestionScheduler(IBackgroundJobClient jobs) : II
     }
 }
 
-/// <summary>Tells the uploader of a chat upload that indexing ended (ready or failed), through the channel it came from.</summary>
+/// <summary>Indexing of a document ended (ready or failed): the host tells webhooks, and the uploader of a chat upload through the channel it came from.</summary>
 public interface IIngestionNotifier
 {
     Task DocumentFinishedAsync(Document document, CancellationToken cancellationToken);

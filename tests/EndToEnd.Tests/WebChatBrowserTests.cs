@@ -51,6 +51,8 @@ public sealed class WebChatBrowserTests : IAsyncLifetime
         await page.FillAsync("#Password", AdminPassword);
         await page.ClickAsync("#signin");
         await page.WaitForSelectorAsync("#composer");
+        // The model list arrives with /api/chat/me, just after the composer shows.
+        await page.WaitForFunctionAsync("() => document.querySelector('#model')?.value !== ''");
         Assert.Equal("gpt-4o-mini", await page.InputValueAsync("#model"));
 
         // Ask, and see the words arrive while the answer is still streaming.

@@ -17,7 +17,7 @@ namespace ChatBot.AdminPortal.Pages.Users;
 /// audited. An admin cannot demote or suspend themselves, nor remove the last active admin.
 /// </summary>
 [Authorize(Policy = PortalPolicies.Admin)]
-public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys apiKeys, TimeProvider clock) : PageModel
+public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys apiKeys, ChatData.Webhooks.IWebhookPublisher webhooks, TimeProvider clock) : PageModel
 {
     public IReadOnlyList<ApiKeyView> Keys { get; private set; } = [];
 
@@ -116,6 +116,7 @@ public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys a
         person.IsSuspended = true;
         await db.SaveChangesAsync(cancellationToken);
         await AuditAsync("user.suspended", person, null, cancellationToken);
+        await webhooks.PublishAsync(ChatData.Webhooks.WebhookEvents.UserSuspended, new { userId = person.Id, by = Actor.Of(User).UserId }, cancellationToken);
         return Back($"{person.DisplayName} is suspended: ChatBot refuses their messages and sign-ins from now on.");
     }
 
