@@ -15,6 +15,7 @@ internal sealed record ModelFailure(string ModelId, string Kind);
 /// <param name="FirstTokenAt">When the first words arrived.</param>
 /// <param name="Interrupted">The model stopped mid-answer; no other model can take over a half-shown answer.</param>
 /// <param name="Failures">The models given up on the way, in order.</param>
+/// <param name="ContentFiltered">The provider's content filter cut the answer (or all of it).</param>
 internal sealed record GenerationResult(
     ModelEntry? Model,
     string Text,
@@ -22,7 +23,8 @@ internal sealed record GenerationResult(
     long? OutputTokens,
     DateTimeOffset? FirstTokenAt,
     bool Interrupted,
-    IReadOnlyList<ModelFailure> Failures)
+    IReadOnlyList<ModelFailure> Failures,
+    bool ContentFiltered = false)
 {
     public bool Succeeded => Model is not null && !Interrupted;
 }
@@ -54,6 +56,7 @@ internal sealed partial class ModelRouter(
             var text = new StringBuilder();
             long? inputTokens = null, outputTokens = null;
             DateTimeOffset? firstTokenAt = null;
+            var filtered = false;
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, userStopped);
             attempt.CancelAfter(TimeSpan.FromSeconds(o.FirstTokenTimeoutSeconds));
             try
@@ -61,6 +64,7 @@ internal sealed partial class ModelRouter(
                 var chatOptions = new ChatOptions { ModelId = entry.Model, MaxOutputTokens = entry.MaxOutputTokens };
                 await foreach (var update in clients.Get(entry).GetStreamingResponseAsync(messages, chatOptions, attempt.Token))
                 {
+                    filtered |= update.FinishReason == ChatFinishReason.ContentFilter;
                     foreach (var usage in update.Contents.OfType<UsageContent>())
                     {
                         inputTokens = usage.Details.InputTokenCount ?? inputTokens;
@@ -79,6 +83,12 @@ internal sealed partial class ModelRouter(
                     await onText(piece, cancellationToken);
                 }
 
+                if (firstTokenAt is null && filtered)
+                {
+                    // Refused by the provider's filter: an answer (with nothing to show), not a failure to try elsewhere.
+                    return new GenerationResult(entry, "", inputTokens, outputTokens, clock.GetUtcNow(), Interrupted: false, failures, ContentFiltered: true);
+                }
+
                 if (firstTokenAt is null)
                 {
                     // A stream that ended without a word is a failure of that model, not an answer.
@@ -87,7 +97,7 @@ internal sealed partial class ModelRouter(
                     continue;
                 }
 
-                return new GenerationResult(entry, text.ToString(), inputTokens, outputTokens, firstTokenAt, Interrupted: false, failures);
+                return new GenerationResult(entry, text.ToString(), inputTokens, outputTokens, firstTokenAt, Interrupted: false, failures, filtered);
             }
             catch (OperationCanceledException) when (userStopped.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {

@@ -17,6 +17,9 @@ internal static class PipelineServiceCollectionExtensions
     public static WebApplicationBuilder AddChatPipeline(this WebApplicationBuilder builder)
     {
         builder.AddModels();
+        builder.Services.AddOptions<Safety.SafetyOptions>().BindConfiguration(Safety.SafetyOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<Safety.SafetyOptions>, Safety.SafetyOptionsValidator>();
+        builder.Services.AddSingleton<Safety.BlockedTopics>();
         builder.Services.AddOptions<InboxOptions>().BindConfiguration(InboxOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<InboxOptions>, InboxOptionsValidator>();
         builder.Services.AddSingleton<InboxSignal>();

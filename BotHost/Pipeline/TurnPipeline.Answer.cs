@@ -27,14 +27,23 @@ internal sealed partial class TurnPipeline
             return;
         }
 
+        if (blockedTopics.Find(turn.Text) is { } topic)
+        {
+            await RefuseTopicAsync(context, topic, cancellationToken);
+            return;
+        }
+
         await reply.SetStatusAsync("Searching the knowledge base…", cancellationToken);
+        var mask = safety.Value.MaskPii;
+        // What people wrote goes to the model (and the embedding model) with personal data masked.
+        var question = mask ? Safety.PiiMasker.Mask(turn.Text) : turn.Text;
         var limits = await quotas.LimitsAsync(user, cancellationToken);
-        var history = chain.Count == 0 ? [] : await LoadHistoryAsync(conversation.Id, context.TurnId, cancellationToken);
+        var history = chain.Count == 0 ? [] : await LoadHistoryAsync(conversation.Id, context.TurnId, mask, cancellationToken);
         // What the channel shows around the question (earlier messages of a thread): only a model can use it.
         var channelContext = chain.Count == 0 ? null : channelContexts.LastOrDefault(c => c.Channel == turn.Channel)?.DescribeAsync(turn, cancellationToken);
         var passages = await retriever.RetrieveAsync(
             new RetrievalRequest(
-                turn.Text,
+                question,
                 user.Id,
                 user.Email,
                 conversation.Id,
@@ -50,7 +59,8 @@ internal sealed partial class TurnPipeline
             return;
         }
 
-        var (messages, promptTokens) = prompts.Build(chain[0], turn.Text, passages, history, channelContext is null ? null : await channelContext);
+        var chat = channelContext is null ? null : await channelContext;
+        var (messages, promptTokens) = prompts.Build(chain[0], question, passages, history, mask && chat is not null ? Safety.PiiMasker.Mask(chat) : chat);
         var reservation = new TokenReservation(clock.GetUtcNow().UtcDateTime, promptTokens + chain[0].MaxOutputTokens);
         if (await quotas.TryAdmitAsync(user, limits, reservation.Tokens, (db, ct) => SaveUserMessageAsync(db, context, questionTokens, ct), cancellationToken) is { } refusal)
         {
@@ -86,9 +96,21 @@ internal sealed partial class TurnPipeline
         var text = result.Interrupted
             ? result.Text + "\n\n_(The answer was cut off: the language model stopped responding.)_"
             : result.Text;
+        if (result.ContentFiltered)
+        {
+            // The provider's filter withheld (part of) the answer: say so, and flag the stored answer.
+            var note = "_(The language model's content filter withheld " + (text.Length == 0 ? "this answer" : "the rest of this answer") + ".)_";
+            text = text.Length == 0 ? note : text + "\n\n" + note;
+            if (result.Text.Length == 0)
+            {
+                await reply.AppendAsync(note, cancellationToken);
+            }
+
+            Log.ContentFiltered(logger, context.TurnId, result.Model.Id);
+        }
         var citations = CitedSources(text, passages);
         var firstTokenMs = result.FirstTokenAt is { } first ? (int)(first - context.StartedAt).TotalMilliseconds : (int?)null;
-        await FinishAnswerAsync(context, text, citations, result.Model.Id, (int)Math.Min(int.MaxValue, outputTokens), firstTokenMs, cancellationToken);
+        await FinishAnswerAsync(context, text, citations, result.Model.Id, (int)Math.Min(int.MaxValue, outputTokens), firstTokenMs, cancellationToken, result.ContentFiltered);
 
         var latency = ElapsedMs(context);
         await usage.RecordAsync(
@@ -123,7 +145,7 @@ internal sealed partial class TurnPipeline
     }
 
     /// <summary>Stores the answer, then sends the final message, then marks it delivered: a retry re-sends only what never arrived.</summary>
-    private async Task FinishAnswerAsync(TurnContext context, string text, List<Citation> citations, string model, int outputTokens, int? firstTokenMs, CancellationToken cancellationToken)
+    private async Task FinishAnswerAsync(TurnContext context, string text, List<Citation> citations, string model, int outputTokens, int? firstTokenMs, CancellationToken cancellationToken, bool contentFiltered = false)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var message = new Message
@@ -137,6 +159,7 @@ internal sealed partial class TurnPipeline
             TimeToFirstTokenMs = firstTokenMs,
             CitationsJson = citations.Count == 0 ? null : CitationJson.Write(citations),
             InboxItemId = context.TurnId,
+            ContentFiltered = contentFiltered,
             CreatedAt = now,
         };
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
@@ -184,7 +207,7 @@ internal sealed partial class TurnPipeline
     }
 
     /// <summary>The conversation's earlier messages, newest first, without this turn's own.</summary>
-    private async Task<List<HistoryMessage>> LoadHistoryAsync(Guid conversationId, long turnId, CancellationToken cancellationToken)
+    private async Task<List<HistoryMessage>> LoadHistoryAsync(Guid conversationId, long turnId, bool maskPeople, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var rows = await db.Messages.AsNoTracking()
@@ -193,7 +216,22 @@ internal sealed partial class TurnPipeline
             .Take(HistoryMessagesRead)
             .Select(m => new { m.Role, m.Content, m.Tokens })
             .ToListAsync(cancellationToken);
-        return [.. rows.Select(r => new HistoryMessage(r.Role == MessageRole.User, r.Content, r.Tokens > 0 ? r.Tokens : tokens.Count(r.Content)))];
+        return [.. rows.Select(r => new HistoryMessage(
+            r.Role == MessageRole.User,
+            maskPeople && r.Role == MessageRole.User ? Safety.PiiMasker.Mask(r.Content) : r.Content,
+            r.Tokens > 0 ? r.Tokens : tokens.Count(r.Content)))];
+    }
+
+    /// <summary>A question on a blocked topic: the configured polite refusal, no retrieval, no model; recorded as refused.</summary>
+    private async Task RefuseTopicAsync(TurnContext context, int topic, CancellationToken cancellationToken)
+    {
+        await context.Reply.CompleteAsync(Notice(safety.Value.BlockedTopicReply), cancellationToken);
+        await usage.RecordAsync(
+            new TurnUsage(context.User.Id, context.Conversation.Channel, context.Conversation.Id, "none", 0, 0, 0, ElapsedMs(context), null, UsageOutcome.Refused),
+            null,
+            cancellationToken);
+        await audit.WriteAsync(context.User.DisplayName, context.User.Id, "turn.refused.topic", "turn", context.TurnId.ToString(System.Globalization.CultureInfo.InvariantCulture), new { topic }, cancellationToken);
+        Log.TopicRefused(logger, context.TurnId, topic);
     }
 
     /// <summary>The sources the answer actually cites ([n] in its text), numbered as in the prompt.</summary>

@@ -49,6 +49,8 @@ internal sealed partial class TurnPipeline(
     IEnumerable<IChannelUserDirectory> channelDirectories,
     IEnumerable<IChannelContext> channelContexts,
     ChatData.Webhooks.IWebhookPublisher webhooks,
+    Safety.BlockedTopics blockedTopics,
+    IOptions<Safety.SafetyOptions> safety,
     ModelCatalog catalog,
     ModelRouter router,
     PromptBuilder prompts,
@@ -207,6 +209,12 @@ internal sealed partial class TurnPipeline(
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 520, Level = LogLevel.Information, Message = "Turn {TurnId} refused: blocked topic #{Topic}")]
+        public static partial void TopicRefused(ILogger logger, long turnId, int topic);
+
+        [LoggerMessage(EventId = 521, Level = LogLevel.Warning, Message = "Turn {TurnId}: {Model}'s content filter withheld (part of) the answer")]
+        public static partial void ContentFiltered(ILogger logger, long turnId, string model);
+
         [LoggerMessage(EventId = 500, Level = LogLevel.Debug, Message = "Turn {TurnId} from {Channel} started (attempt {Attempt})")]
         public static partial void TurnStarted(ILogger logger, long turnId, ChannelKind channel, int attempt);
 

@@ -41,6 +41,9 @@ public sealed class Message
     /// <summary>When the channel confirmed the answer; an undelivered answer is re-sent when its turn is retried.</summary>
     public DateTime? DeliveredAt { get; set; }
 
+    /// <summary>The model provider's content filter withheld (part of) this answer.</summary>
+    public bool ContentFiltered { get; set; }
+
     public DateTime CreatedAt { get; set; }
 }
 

@@ -210,6 +210,9 @@ namespace ChatBot.ChatData.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<bool>("ContentFiltered")
+                        .HasColumnType("boolean");
+
                     b.Property<Guid>("ConversationId")
                         .HasColumnType("uuid");
 

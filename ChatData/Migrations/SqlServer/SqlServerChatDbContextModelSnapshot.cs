@@ -210,6 +210,9 @@ namespace ChatBot.ChatData.Migrations.SqlServer
                         .IsRequired()
                         .HasColumnType("nvarchar(max)");
 
+                    b.Property<bool>("ContentFiltered")
+                        .HasColumnType("bit");
+
                     b.Property<Guid>("ConversationId")
                         .HasColumnType("uniqueidentifier");
 

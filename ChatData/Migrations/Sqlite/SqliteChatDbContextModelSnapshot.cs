@@ -199,6 +199,9 @@ namespace ChatBot.ChatData.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("ContentFiltered")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid>("ConversationId")
                         .HasColumnType("TEXT");
 

@@ -16,8 +16,8 @@ namespace ChatBot.TestSupport.Fakes;
 public abstract record FakeReply
 {
     /// <summary>Streams <paramref name="text"/> in pieces of <paramref name="pieceLength"/> characters, then usage, then [DONE].</summary>
-    public static FakeReply Text(string text, TimeSpan? firstTokenDelay = null, TimeSpan? tokenDelay = null, int pieceLength = 6, int? promptTokens = null, int? completionTokens = null) =>
-        new StreamReply(text, firstTokenDelay ?? TimeSpan.Zero, tokenDelay ?? TimeSpan.Zero, pieceLength, promptTokens, completionTokens);
+    public static FakeReply Text(string text, TimeSpan? firstTokenDelay = null, TimeSpan? tokenDelay = null, int pieceLength = 6, int? promptTokens = null, int? completionTokens = null, string finishReason = "stop") =>
+        new StreamReply(text, firstTokenDelay ?? TimeSpan.Zero, tokenDelay ?? TimeSpan.Zero, pieceLength, promptTokens, completionTokens) { FinishReason = finishReason };
 
     /// <summary>An error status with an OpenAI-style error body (and Retry-After seconds when given).</summary>
     public static FakeReply Status(int status, int? retryAfterSeconds = null) => new StatusReply(status, retryAfterSeconds);
@@ -29,7 +29,11 @@ public abstract record FakeReply
     public static FakeReply StallAfter(string text) => new StallReply(text);
 }
 
-public sealed record StreamReply(string Content, TimeSpan FirstTokenDelay, TimeSpan TokenDelay, int PieceLength, int? PromptTokens, int? CompletionTokens) : FakeReply;
+public sealed record StreamReply(string Content, TimeSpan FirstTokenDelay, TimeSpan TokenDelay, int PieceLength, int? PromptTokens, int? CompletionTokens) : FakeReply
+{
+    /// <summary>"stop", or "content_filter" for an answer the provider's filter cut.</summary>
+    public string FinishReason { get; init; } = "stop";
+}
 
 public sealed record StatusReply(int Code, int? RetryAfterSeconds) : FakeReply;
 
@@ -292,7 +296,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             await WriteChunkAsync(context, model, new { content = piece }, null);
         }
 
-        await WriteChunkAsync(context, model, new { }, "stop");
+        await WriteChunkAsync(context, model, new { }, reply.FinishReason);
         var prompt = reply.PromptTokens ?? messages.Sum(m => (m.Content.Length / 4) + 4);
         var completion = reply.CompletionTokens ?? pieces;
         await WriteAsync(context, JsonSerializer.Serialize(new
