@@ -58,25 +58,10 @@ internal static class ApiDocumentsAndAdmin
 
     private static async Task<IResult> UploadAsync(HttpContext http, ChatDbContext db, DocumentIntake intake, AuditLog audit, IOptions<KnowledgeOptions> options)
     {
-        var limit = options.Value.MaxFileBytes;
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        var (form, problem) = await WebChat.WebChatUploads.ReadUploadFormAsync(http, options.Value.MaxFileBytes);
+        if (form is null)
         {
-            size.MaxRequestBodySize = limit + (1024 * 1024);
-        }
-
-        if (!http.Request.HasFormContentType)
-        {
-            return TypedResults.Problem("Send the file as multipart/form-data in a field named 'file'.", statusCode: StatusCodes.Status400BadRequest);
-        }
-
-        IFormCollection form;
-        try
-        {
-            form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limit + (1024 * 1024) }, http.RequestAborted);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
-        {
-            return TypedResults.Problem($"The file is larger than {limit / (1024 * 1024):N0} MB, the limit.", statusCode: StatusCodes.Status413PayloadTooLarge);
+            return problem!;
         }
 
         if (form.Files.GetFile("file") is not { } file || file.Length == 0)

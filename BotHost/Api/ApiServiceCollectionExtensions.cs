@@ -16,7 +16,7 @@ internal static class ApiServiceCollectionExtensions
 {
     public static WebApplicationBuilder AddPublicApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthentication().AddApiAuthentication();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiPolicies.Chat, p => Key(p).RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, ApiScopes.Chat))
             .AddPolicy(ApiPolicies.Documents, p => Key(p).RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, ApiScopes.Documents).RequireRole("Admin", "KnowledgeOwner"))
@@ -26,7 +26,7 @@ internal static class ApiServiceCollectionExtensions
             o.ShouldInclude = d => d.RelativePath?.StartsWith("api/v1", StringComparison.Ordinal) == true || d.RelativePath?.StartsWith("v1/", StringComparison.Ordinal) == true;
             o.AddDocumentTransformer((document, _, _) =>
             {
-                document.Info = new() { Title = "ChatBot API", Version = "v1", Description = "Company knowledge with citations, over HTTP. Authenticate with a personal API key: Authorization: Bearer cbk_…" };
+                document.Info = new() { Title = "ChatBot API", Version = "v1", Description = "Company knowledge with citations, over HTTP. Authenticate with a personal API key (Authorization: Bearer cbk_…) or, where ChatBot uses Entra ID, an Entra access token for its app registration." };
                 return Task.CompletedTask;
             });
         });
@@ -46,5 +46,5 @@ internal static class ApiServiceCollectionExtensions
     }
 
     private static AuthorizationPolicyBuilder Key(AuthorizationPolicyBuilder policy) =>
-        policy.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser();
+        policy.AddAuthenticationSchemes(EntraBearer.ApiSchemeName).RequireAuthenticatedUser();
 }

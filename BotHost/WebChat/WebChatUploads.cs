@@ -45,25 +45,10 @@ internal static class WebChatUploads
             return TypedResults.Problem($"Uploads need the {RequiredHeader} header.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var limit = options.Value.MaxFileBytes;
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        var (form, problem) = await ReadUploadFormAsync(http, options.Value.MaxFileBytes);
+        if (form is null)
         {
-            size.MaxRequestBodySize = limit + (1024 * 1024);
-        }
-
-        if (!http.Request.HasFormContentType)
-        {
-            return TypedResults.Problem("Send the file as multipart/form-data in a field named 'file'.", statusCode: StatusCodes.Status400BadRequest);
-        }
-
-        IFormCollection form;
-        try
-        {
-            form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limit + (1024 * 1024) }, http.RequestAborted);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
-        {
-            return TypedResults.Problem($"The file is larger than {limit / (1024 * 1024):N0} MB, the limit.", statusCode: StatusCodes.Status413PayloadTooLarge);
+            return problem!;
         }
 
         if (form.Files.GetFile("file") is not { } file)
@@ -114,6 +99,32 @@ internal static class WebChatUploads
         var userId = Guid.Parse(principal.FindFirstValue(ClaimTypes.NameIdentifier)!);
         var document = await db.Documents.AsNoTracking().FirstOrDefaultAsync(d => d.Id == documentId && d.UploadedByUserId == userId, cancellationToken);
         return document is null ? TypedResults.NotFound() : TypedResults.Ok(View(document));
+    }
+
+    /// <summary>
+    /// A multipart upload within the file limit (the request body limit raised to it for this request): the form, or
+    /// the problem to answer (400 not multipart, 413 too large).
+    /// </summary>
+    internal static async Task<(IFormCollection? Form, IResult? Problem)> ReadUploadFormAsync(HttpContext http, long limit)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit + (1024 * 1024);
+        }
+
+        if (!http.Request.HasFormContentType)
+        {
+            return (null, TypedResults.Problem("Send the file as multipart/form-data in a field named 'file'.", statusCode: StatusCodes.Status400BadRequest));
+        }
+
+        try
+        {
+            return (await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limit + (1024 * 1024) }, http.RequestAborted), null);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+        {
+            return (null, TypedResults.Problem($"The file is larger than {limit / (1024 * 1024):N0} MB, the limit.", statusCode: StatusCodes.Status413PayloadTooLarge));
+        }
     }
 
     private static UploadView View(Document d) =>

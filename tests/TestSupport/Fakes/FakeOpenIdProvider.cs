@@ -190,6 +190,29 @@ public sealed class FakeOpenIdProvider : IAsyncDisposable
         });
     }
 
+    /// <summary>An access token for an API, as Entra issues one to a client app (v2.0, RS256 with this provider's key).</summary>
+    public string AccessToken(FakeSignInUser user, string audience, bool forged = false, bool expired = false)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var now = DateTime.UtcNow;
+        var claims = new Dictionary<string, object> { ["ver"] = "2.0", ["oid"] = user.ObjectId, ["tid"] = user.TenantId, ["name"] = user.Name, ["scp"] = "access_as_user" };
+        if (user.Email is not null)
+        {
+            claims["preferred_username"] = user.Email;
+        }
+
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer(user.TenantId),
+            Audience = audience,
+            IssuedAt = expired ? now.AddHours(-3) : now,
+            NotBefore = expired ? now.AddHours(-3) : now,
+            Expires = expired ? now.AddHours(-2) : now.AddHours(1),
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(forged ? _foreignKey : _key, SecurityAlgorithms.RsaSha256),
+        });
+    }
+
     private string IdToken(PendingCode pending)
     {
         var user = pending.User;
