@@ -3,7 +3,13 @@ using ChatBot.Adapters.Turns;
 using ChatBot.Adapters.Web;
 using ChatBot.BotHost.Models;
 using ChatBot.BotHost.Pipeline;
+using ChatBot.BotHost.Conversations;
 using ChatBot.BotHost.Quotas;
+using ChatBot.BotHost.WebChat;
+using ChatBot.ChatData.Knowledge;
+using ChatBot.KnowledgeIngest;
+using ChatBot.KnowledgeIngest.Ingestion;
+using Microsoft.Extensions.Options;
 using ChatBot.ChatData.Conversations;
 using ChatBot.ChatData.Database;
 using ChatBot.ChatData.Users;
@@ -14,7 +20,7 @@ namespace ChatBot.BotHost.Api;
 /// <summary>
 /// REST <c>/api/v1</c> for programs, authenticated with personal API keys (scope <c>chat</c>): who am I and my usage,
 /// my API conversations (list, create, read, rename, archive, delete) and chatting in them, whole or streamed as
-/// server-sent events. The same pipeline, roles, quotas and audit as every channel; usage is recorded under "Api".
+/// server-sent events, with files added to a conversation to ask about. The same pipeline, roles, quotas and audit as every channel; usage is recorded under "Api".
 /// </summary>
 internal static class ApiEndpoints
 {
@@ -37,6 +43,8 @@ internal static class ApiEndpoints
     /// <param name="Stream">Answer as server-sent events (also when the request accepts text/event-stream).</param>
     public sealed record ChatRequest(string Text, string? Model, bool? Stream, Guid? ClientMessageId);
 
+    public sealed record FileView(Guid DocumentId, string Name, string Status);
+
     public sealed record ChatResponse(long? MessageId, string Kind, string Text, IReadOnlyList<Citation> Citations, string? Model);
 
     public static IEndpointRouteBuilder MapApiV1(this IEndpointRouteBuilder endpoints)
@@ -50,6 +58,8 @@ internal static class ApiEndpoints
         v1.MapPatch("/conversations/{id:guid}", RenameAsync).WithSummary("Renames a conversation.");
         v1.MapPost("/conversations/{id:guid}/archive", ArchiveAsync).WithSummary("Archives a conversation (it stays readable).");
         v1.MapDelete("/conversations/{id:guid}", DeleteAsync).WithSummary("Deletes a conversation and its messages.");
+        v1.MapPost("/conversations/{id:guid}/files", UploadFileAsync).DisableAntiforgery()
+            .WithSummary("Adds a file to the conversation (multipart field 'file'), to ask about there; indexing runs in the background.");
         v1.MapPost("/conversations/{id:guid}/messages", ChatAsync)
             .WithSummary("Sends a message; the answer comes whole (JSON) or streamed (server-sent events: accepted, status, delta, final, error).")
             .Produces<ChatResponse>()
@@ -180,6 +190,47 @@ internal static class ApiEndpoints
             { Name: "error" } e => TypedResults.Problem(Message(e.Data), statusCode: StatusCodes.Status502BadGateway),
             _ => TypedResults.Problem("The answer did not arrive.", statusCode: StatusCodes.Status504GatewayTimeout),
         };
+    }
+
+    private static async Task<IResult> UploadFileAsync(Guid id, HttpContext http, ChatDbContext db, ConversationStore conversations, DocumentIntake intake, IOptions<KnowledgeOptions> options, TimeProvider clock)
+    {
+        var (form, problem) = await WebChatUploads.ReadUploadFormAsync(http, options.Value.MaxFileBytes);
+        if (form is null)
+        {
+            return problem!;
+        }
+
+        if (form.Files.GetFile("file") is not { Length: > 0 } file)
+        {
+            return TypedResults.Problem("Send a non-empty file in a field named 'file'.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var userId = UserId(http.User);
+        var user = await db.Users.AsNoTracking().FirstAsync(u => u.Id == userId, http.RequestAborted);
+        if (user.IsSuspended)
+        {
+            return TypedResults.Problem("Your access to ChatBot is suspended.", statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        var conversation = await conversations.GetOrCreateAsync(Turn(http.User, id, "", null, Guid.NewGuid(), clock), user, http.RequestAborted);
+        if (conversation.OwnerUserId != user.Id)
+        {
+            return TypedResults.NotFound();
+        }
+
+        try
+        {
+            await using var content = file.OpenReadStream();
+            var result = await intake.IngestFromChatAsync(
+                content,
+                new DocumentUpload(Path.GetFileName(file.FileName), DocumentSource.Chat, DocumentScope.Conversation, conversation.Id.ToString(), ContentType: file.ContentType, UploadedByUserId: user.Id),
+                http.RequestAborted);
+            return TypedResults.Accepted($"/api/v1/conversations/{id}/files/{result.DocumentId}", new FileView(result.DocumentId, Path.GetFileName(file.FileName), result.Status.ToString().ToLowerInvariant()));
+        }
+        catch (DocumentRejectedException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
+        }
     }
 
     /// <summary>A message of the key's owner in one of their API conversations.</summary>

@@ -84,6 +84,7 @@ public sealed class PublicApiTests : IAsyncLifetime
         { "POST", $"/api/v1/conversations/{Guid.Empty}/archive" },
         { "DELETE", $"/api/v1/conversations/{Guid.Empty}" },
         { "POST", $"/api/v1/conversations/{Guid.Empty}/messages" },
+        { "POST", $"/api/v1/conversations/{Guid.Empty}/files" },
         { "GET", "/api/v1/documents" },
         { "POST", "/api/v1/documents" },
         { "DELETE", $"/api/v1/documents/{Guid.Empty}" },
@@ -172,6 +173,34 @@ public sealed class PublicApiTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode.NoContent, HttpStatusCode.NotFound), (deleted.StatusCode, gone.StatusCode));
         await using var db = _app.Db();
         Assert.Equal(ChatData.Conversations.Channel.Api, (await db.UsageRecords.SingleAsync()).Channel);
+    }
+
+    [Fact]
+    public async Task FileUpload_ToAConversation_IsIndexedForThatConversationOnly()
+    {
+        var key = await KeyAsync(_ada.User.Id);
+        var id = Guid.NewGuid();
+
+        using var uploaded = await UploadAsync($"/api/v1/conversations/{id}/files", key, "badge.md", "# Badge\n\nBadges are collected at reception.");
+        var bob = await ChatDriver.SignInNewUserAsync(_app);
+        using var foreign = await UploadAsync($"/api/v1/conversations/{id}/files", await KeyAsync(bob.User.Id), "sneaky.md", "# Sneaky\n\nNot yours.");
+        using var empty = await UploadAsync($"/api/v1/conversations/{id}/files", key, "empty.md", "");
+
+        Assert.Equal(HttpStatusCode.Accepted, uploaded.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        await _app.WaitForAsync(async db => await db.Documents.AnyAsync(d => d.Status == ChatData.Knowledge.DocumentStatus.Ready));
+        await using var db = _app.Db();
+        var document = await db.Documents.SingleAsync();
+        var conversation = await db.Conversations.SingleAsync(c => c.ExternalId == id.ToString());
+        Assert.Equal((ChatData.Knowledge.DocumentScope.Conversation, conversation.Id.ToString(), _ada.User.Id), (document.Scope, document.ScopeKey, conversation.OwnerUserId!.Value));
+    }
+
+    private async Task<HttpResponseMessage> UploadAsync(string path, string key, string name, string text)
+    {
+        using var request = Request(HttpMethod.Post, path, key);
+        request.Content = new MultipartFormDataContent { { new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(text)), "file", name } };
+        return await _client.SendAsync(request);
     }
 
     [Fact]
