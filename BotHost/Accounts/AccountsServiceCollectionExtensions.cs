@@ -10,10 +10,11 @@ internal static class AccountsServiceCollectionExtensions
         builder.Services.AddSingleton<AccountService>();
         builder.Services.AddSingleton<Adapters.Turns.ISingleUseTokens, SingleUseTokens>();
         builder.Services.AddSingleton<AdminPortal.Pages.Users.IPortalAccounts, PortalAccounts>();
-        // Cookie keys survive restarts (data/keys beside the SQLite file); server deployments share a volume.
+        // The key ring (sign-in cookies, encrypted Slack tokens and webhook secrets) lives in the database, so it survives
+        // restarts and every host on the database (web and worker roles, several replicas) shares it.
         builder.Services.AddDataProtection()
             .SetApplicationName("ChatBot")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(builder.Environment.ContentRootPath, "data", "keys")));
+            .PersistKeysToDbContext<ChatData.Database.ChatDbContext>();
         builder.Services.AddHostedService<BootstrapAdmin>();
         builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>

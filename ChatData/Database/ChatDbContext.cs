@@ -16,8 +16,11 @@ namespace ChatBot.ChatData.Database;
 /// (<see cref="SqliteChatDbContext"/>, <see cref="PostgresChatDbContext"/>, <see cref="SqlServerChatDbContext"/>);
 /// everything else asks for this type.
 /// </summary>
-public abstract class ChatDbContext(DbContextOptions options) : DbContext(options)
+public abstract class ChatDbContext(DbContextOptions options) : DbContext(options), Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.IDataProtectionKeyContext
 {
+    /// <summary>ASP.NET Core Data Protection's key ring, shared by every host on the database (cookies, encrypted tokens).</summary>
+    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys => Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
+
     public DbSet<User> Users => Set<User>();
 
     public DbSet<ChannelIdentity> ChannelIdentities => Set<ChannelIdentity>();
