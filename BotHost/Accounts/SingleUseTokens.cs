@@ -16,7 +16,7 @@ internal sealed class SingleUseTokens(IDbContextFactory<ChatDbContext> contexts,
     public async Task<string> IssueAsync(string purpose, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
-        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var token = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await db.SingleUseTokens.Where(t => t.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
@@ -42,6 +42,4 @@ internal sealed class SingleUseTokens(IDbContextFactory<ChatDbContext> contexts,
     }
 
     private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

@@ -38,8 +38,8 @@ internal static class ApiDocumentsAndAdmin
     {
         var admin = endpoints.MapGroup("/api/v1/admin").RequireAuthorization(ApiPolicies.Admin).WithTags("Admin").DisableAntiforgery();
         admin.MapGet("/users", UsersAsync).WithSummary("People, optionally searched by name or email.");
-        admin.MapPost("/users/{id:guid}/suspend", (Guid id, HttpContext http, ChatDbContext db, AuditLog audit, ChatData.Webhooks.IWebhookPublisher webhooks) => SetSuspendedAsync(id, true, http, db, audit, webhooks)).WithSummary("Suspends a person at once in every channel.");
-        admin.MapPost("/users/{id:guid}/reactivate", (Guid id, HttpContext http, ChatDbContext db, AuditLog audit, ChatData.Webhooks.IWebhookPublisher webhooks) => SetSuspendedAsync(id, false, http, db, audit, webhooks)).WithSummary("Lets a suspended person back in.");
+        admin.MapPost("/users/{id:guid}/suspend", (Guid id, HttpContext http, UserSuspensions suspensions) => SetSuspendedAsync(id, true, http, suspensions)).WithSummary("Suspends a person at once in every channel.");
+        admin.MapPost("/users/{id:guid}/reactivate", (Guid id, HttpContext http, UserSuspensions suspensions) => SetSuspendedAsync(id, false, http, suspensions)).WithSummary("Lets a suspended person back in.");
         admin.MapGet("/usage", UsageAsync).WithSummary("Turns, tokens and cost per person between two UTC dates (both included).");
         return endpoints;
     }
@@ -126,31 +126,14 @@ internal static class ApiDocumentsAndAdmin
         return [.. rows.Select(u => new UserView(u.Id, u.DisplayName, u.Email, u.Role.ToString(), u.IsSuspended, u.LastSeenAt))];
     }
 
-    private static async Task<IResult> SetSuspendedAsync(Guid id, bool suspended, HttpContext http, ChatDbContext db, AuditLog audit, ChatData.Webhooks.IWebhookPublisher webhooks)
-    {
-        var actor = ApiEndpoints.UserId(http.User);
-        if (id == actor && suspended)
+    private static async Task<IResult> SetSuspendedAsync(Guid id, bool suspended, HttpContext http, UserSuspensions suspensions) =>
+        await suspensions.SetAsync(id, suspended, http.User.Identity?.Name ?? "api", ApiEndpoints.UserId(http.User), new { via = "api" }, http.RequestAborted) switch
         {
-            return TypedResults.Problem("A key cannot suspend its own owner.", statusCode: StatusCodes.Status400BadRequest);
-        }
-
-        var updated = await db.Users.Where(u => u.Id == id && u.IsSuspended != suspended).ExecuteUpdateAsync(s => s.SetProperty(u => u.IsSuspended, suspended), http.RequestAborted);
-        if (updated == 0 && !await db.Users.AnyAsync(u => u.Id == id, http.RequestAborted))
-        {
-            return TypedResults.NotFound();
-        }
-
-        if (updated > 0)
-        {
-            await audit.WriteAsync(http.User.Identity?.Name ?? "api", actor, suspended ? "user.suspended" : "user.reactivated", "user", id.ToString(), new { via = "api" }, http.RequestAborted);
-            if (suspended)
-            {
-                await webhooks.PublishAsync(ChatData.Webhooks.WebhookEvents.UserSuspended, new { userId = id, by = actor }, http.RequestAborted);
-            }
-        }
-
-        return TypedResults.NoContent();
-    }
+            SuspensionOutcome.NotFound => TypedResults.NotFound(),
+            SuspensionOutcome.Self => TypedResults.Problem("A key cannot suspend its own owner.", statusCode: StatusCodes.Status400BadRequest),
+            SuspensionOutcome.LastAdmin => TypedResults.Problem("This is the last active admin.", statusCode: StatusCodes.Status409Conflict),
+            _ => TypedResults.NoContent(),
+        };
 
     private static async Task<List<UsageLineView>> UsageAsync(ChatDbContext db, DateOnly? from, DateOnly? to, TimeProvider clock, CancellationToken cancellationToken)
     {

@@ -68,7 +68,7 @@ internal sealed class WebhookSecrets(IDataProtectionProvider provider)
 
     public (string Secret, string Protected) New()
     {
-        var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var secret = "whsec_" + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         return (secret, _protector.Protect(secret));
     }
 

@@ -36,6 +36,7 @@ public static class ChatDataServiceCollectionExtensions
         builder.Services.AddSingleton<ChatDatabase>();
         builder.Services.AddSingleton<Audit.AuditLog>();
         builder.Services.AddSingleton<Users.ApiKeys>();
+        builder.Services.AddSingleton<Users.UserSuspensions>();
         return builder;
     }
 }

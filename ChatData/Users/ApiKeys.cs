@@ -49,7 +49,7 @@ public sealed class ApiKeys(IDbContextFactory<ChatDbContext> contexts, TimeProvi
         }
 
         var prefix = KeyStart + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
-        var secret = prefix + "_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var secret = prefix + "_" + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var now = clock.GetUtcNow().UtcDateTime;
         var key = new ApiKey
         {

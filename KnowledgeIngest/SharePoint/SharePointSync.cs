@@ -149,12 +149,17 @@ public sealed partial class SharePointSync(
     private async Task ApplyAsync(ChatDbContext db, SharePointSource source, Run run, List<DriveItem> page, CancellationToken cancellationToken)
     {
         // The same item can appear more than once in a delta feed: its last appearance is its state.
-        var latest = page.Where(i => i.Id is not null).GroupBy(i => i.Id!).Select(g => g.Last()).OrderBy(i => page.LastIndexOf(i));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var latest = page.AsEnumerable().Reverse().Where(i => i.Id is not null && seen.Add(i.Id)).Reverse();
+        run.Folders ??= await db.SharePointItems.AsNoTracking()
+            .Where(i => i.SourceId == source.Id && i.IsFolder)
+            .ToDictionaryAsync(i => i.ItemId, i => (i.Name, i.ParentId), StringComparer.Ordinal, cancellationToken);
         foreach (var item in latest)
         {
             var row = await db.SharePointItems.SingleOrDefaultAsync(r => r.SourceId == source.Id && r.ItemId == item.Id, cancellationToken);
             if (item.Deleted is not null)
             {
+                run.Folders.Remove(item.Id!);
                 if (row is not null)
                 {
                     await RemoveDocumentAsync(row, run, cancellationToken);
@@ -176,6 +181,11 @@ public sealed partial class SharePointSync(
             row.IsFolder = item.Folder is not null || item.Root is not null;
             row.Generation = source.Generation;
             row.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+            if (row.IsFolder)
+            {
+                run.Folders[row.ItemId] = (row.Name, row.ParentId);
+            }
+
             if (item.File is not null)
             {
                 await TakeFileAsync(db, source, run, item, row, cancellationToken);
@@ -187,7 +197,7 @@ public sealed partial class SharePointSync(
 
     private async Task TakeFileAsync(ChatDbContext db, SharePointSource source, Run run, DriveItem item, SharePointItem row, CancellationToken cancellationToken)
     {
-        var path = await PathOfAsync(db, source.Id, row.ParentId, row.Name, cancellationToken);
+        var path = PathOf(run.Folders!, row.ParentId, row.Name);
         var reason = OutOfScope(source, path, row.Name) ?? TooLargeOrUnsupported(item);
         SharePointAccess? access = null;
         if (reason is null)
@@ -327,20 +337,11 @@ public sealed partial class SharePointSync(
     }
 
     /// <summary>"Policies/2026/travel.docx": delta does not return paths, so they come from the folders seen so far.</summary>
-    private static async Task<string> PathOfAsync(ChatDbContext db, long sourceId, string? parentId, string name, CancellationToken cancellationToken)
+    private static string PathOf(Dictionary<string, (string Name, string? ParentId)> folders, string? parentId, string name)
     {
         var parts = new List<string> { name };
-        for (var depth = 0; parentId is not null && depth < 64; depth++)
+        for (var depth = 0; parentId is not null && depth < 64 && folders.TryGetValue(parentId, out var parent) && parent.Name.Length > 0; depth++)
         {
-            var parent = await db.SharePointItems.AsNoTracking()
-                .Where(i => i.SourceId == sourceId && i.ItemId == parentId)
-                .Select(i => new { i.Name, i.ParentId })
-                .SingleOrDefaultAsync(cancellationToken);
-            if (parent is null || parent.Name.Length == 0)
-            {
-                break; // the root
-            }
-
             parts.Insert(0, parent.Name);
             parentId = parent.ParentId;
         }
@@ -406,6 +407,9 @@ public sealed partial class SharePointSync(
         public List<string> Skipped { get; } = [];
 
         public Dictionary<string, string?> Emails { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The source's folders (id → name, parent), read once per pass and kept up to date by it.</summary>
+        public Dictionary<string, (string Name, string? ParentId)>? Folders { get; set; }
 
         public SyncReport Report() => new(source.DisplayName, Added, Changed, Removed, Skipped.Count, Pages, FullEnumeration, Skipped);
     }

@@ -17,7 +17,7 @@ namespace ChatBot.AdminPortal.Pages.Users;
 /// audited. An admin cannot demote or suspend themselves, nor remove the last active admin.
 /// </summary>
 [Authorize(Policy = PortalPolicies.Admin)]
-public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys apiKeys, ChatData.Webhooks.IWebhookPublisher webhooks, TimeProvider clock) : PageModel
+public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys apiKeys, UserSuspensions suspensions, TimeProvider clock) : PageModel
 {
     public IReadOnlyList<ApiKeyView> Keys { get; private set; } = [];
 
@@ -95,48 +95,9 @@ public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys a
         return Back($"{person.DisplayName} is now {role}.");
     }
 
-    public async Task<IActionResult> OnPostSuspendAsync(Guid id, CancellationToken cancellationToken)
-    {
-        var person = await db.Users.SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
-        if (person is null)
-        {
-            return NotFound();
-        }
+    public Task<IActionResult> OnPostSuspendAsync(Guid id, CancellationToken cancellationToken) => SetSuspendedAsync(id, true, cancellationToken);
 
-        if (person.IsSuspended)
-        {
-            return Back();
-        }
-
-        if (person.Role == UserRole.Admin && await IsLastActiveAdminOrSelfAsync(person, cancellationToken) is { } refusal)
-        {
-            return Back(error: refusal);
-        }
-
-        person.IsSuspended = true;
-        await db.SaveChangesAsync(cancellationToken);
-        await AuditAsync("user.suspended", person, null, cancellationToken);
-        await webhooks.PublishAsync(ChatData.Webhooks.WebhookEvents.UserSuspended, new { userId = person.Id, by = Actor.Of(User).UserId }, cancellationToken);
-        return Back($"{person.DisplayName} is suspended: ChatBot refuses their messages and sign-ins from now on.");
-    }
-
-    public async Task<IActionResult> OnPostReactivateAsync(Guid id, CancellationToken cancellationToken)
-    {
-        var person = await db.Users.SingleOrDefaultAsync(u => u.Id == id, cancellationToken);
-        if (person is null)
-        {
-            return NotFound();
-        }
-
-        if (person.IsSuspended)
-        {
-            person.IsSuspended = false;
-            await db.SaveChangesAsync(cancellationToken);
-            await AuditAsync("user.reactivated", person, null, cancellationToken);
-        }
-
-        return Back($"{person.DisplayName} is active again.");
-    }
+    public Task<IActionResult> OnPostReactivateAsync(Guid id, CancellationToken cancellationToken) => SetSuspendedAsync(id, false, cancellationToken);
 
     /// <summary>The person's own limits; an empty field falls back to their role's.</summary>
     public async Task<IActionResult> OnPostQuotaAsync(Guid id, long? dailyTokens, long? monthlyTokens, int? messagesPerMinute, CancellationToken cancellationToken)
@@ -196,6 +157,20 @@ public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys a
         var actor = Actor.Of(User);
         await audit.WriteAsync(actor.Name, actor.UserId, "apikey.revoked", "user", id.ToString(), new { key = keyId }, cancellationToken);
         return Back("Key revoked: programs using it are refused from now on.");
+    }
+
+    private async Task<IActionResult> SetSuspendedAsync(Guid id, bool suspended, CancellationToken cancellationToken)
+    {
+        var actor = Actor.Of(User);
+        var name = await db.Users.Where(u => u.Id == id).Select(u => u.DisplayName).FirstOrDefaultAsync(cancellationToken);
+        return await suspensions.SetAsync(id, suspended, actor.Name, actor.UserId, null, cancellationToken) switch
+        {
+            SuspensionOutcome.NotFound => NotFound(),
+            SuspensionOutcome.Self => Back(error: "You cannot demote or suspend yourself; ask another admin."),
+            SuspensionOutcome.LastAdmin => Back(error: "This is the last active admin; make someone else an admin first."),
+            SuspensionOutcome.Unchanged => Back(),
+            _ => Back(suspended ? $"{name} is suspended: ChatBot refuses their messages and sign-ins from now on." : $"{name} is active again."),
+        };
     }
 
     private async Task<string?> IsLastActiveAdminOrSelfAsync(User person, CancellationToken cancellationToken)

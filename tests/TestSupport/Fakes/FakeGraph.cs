@@ -55,9 +55,9 @@ public sealed class FakeGraph : IAsyncDisposable
     private readonly ConcurrentQueue<(int Status, int? RetryAfter)> _pageFaults = new();
     private readonly ConcurrentDictionary<string, int> _downloads = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _requests = new();
-    private readonly HashSet<string> _expiredTokens = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private long _sequence;
+    private bool _tokensExpired;
     private int _tokensIssued;
 
     private FakeGraph(WebApplication app) => _app = app;
@@ -138,7 +138,7 @@ public sealed class FakeGraph : IAsyncDisposable
     {
         lock (_gate)
         {
-            _expiredTokens.Add("*");
+            _tokensExpired = true;
         }
     }
 
@@ -269,8 +269,9 @@ public sealed class FakeGraph : IAsyncDisposable
         lock (_gate)
         {
             var changes = token.StartsWith("seq-", StringComparison.Ordinal);
-            if (changes && _expiredTokens.Remove("*"))
+            if (changes && _tokensExpired)
             {
+                _tokensExpired = false;
                 return Error(410, "resyncChangesApplyDifferences", "The delta token has expired; enumerate again.");
             }
 
