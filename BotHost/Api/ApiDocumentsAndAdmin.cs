@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using ChatBot.AdminPortal;
 using ChatBot.ChatData.Audit;
 using ChatBot.ChatData.Database;
@@ -29,7 +30,7 @@ internal static class ApiDocumentsAndAdmin
     {
         var documents = endpoints.MapGroup("/api/v1/documents").RequireAuthorization(ApiPolicies.Documents).WithTags("Documents").DisableAntiforgery();
         documents.MapGet("", ListDocumentsAsync).WithSummary("The knowledge base (not files people shared in their own chats).");
-        documents.MapPost("", UploadAsync).WithSummary("Adds a file (multipart field 'file'; 'scope' = organisation or channel, with 'channelId').");
+        documents.MapPost("", UploadAsync).WithMetadata(new DisableRequestSizeLimitAttribute()).WithSummary("Adds a file (multipart field 'file'; 'scope' = organisation or channel, with 'channelId').");
         documents.MapDelete("/{id:guid}", DeleteDocumentAsync).WithSummary("Removes a document from the index and storage.");
         return endpoints;
     }

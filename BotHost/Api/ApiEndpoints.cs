@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using System.Security.Claims;
 using ChatBot.Adapters.Turns;
 using ChatBot.Adapters.Web;
@@ -58,7 +59,7 @@ internal static class ApiEndpoints
         v1.MapPatch("/conversations/{id:guid}", RenameAsync).WithSummary("Renames a conversation.");
         v1.MapPost("/conversations/{id:guid}/archive", ArchiveAsync).WithSummary("Archives a conversation (it stays readable).");
         v1.MapDelete("/conversations/{id:guid}", DeleteAsync).WithSummary("Deletes a conversation and its messages.");
-        v1.MapPost("/conversations/{id:guid}/files", UploadFileAsync).DisableAntiforgery()
+        v1.MapPost("/conversations/{id:guid}/files", UploadFileAsync).DisableAntiforgery().WithMetadata(new DisableRequestSizeLimitAttribute())
             .WithSummary("Adds a file to the conversation (multipart field 'file'), to ask about there; indexing runs in the background.");
         v1.MapPost("/conversations/{id:guid}/messages", ChatAsync)
             .WithSummary("Sends a message; the answer comes whole (JSON) or streamed (server-sent events: accepted, status, delta, final, error).")

@@ -7,6 +7,8 @@ using ChatBot.BotHost.Accounts;
 using ChatBot.BotHost.Api;
 using ChatBot.BotHost.Webhooks;
 using ChatBot.BotHost.Health;
+using ChatBot.BotHost.Limits;
+using ChatBot.BotHost.Telemetry;
 using ChatBot.BotHost.Knowledge;
 using ChatBot.BotHost.Pipeline;
 using ChatBot.BotHost.WebChat;
@@ -30,6 +32,7 @@ internal static class ChatBotHostExtensions
         }
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddHostRole();
         builder.AddChatData();
         builder.AddChannelAdapters();
         builder.AddKnowledgeIngest();
@@ -48,17 +51,22 @@ internal static class ChatBotHostExtensions
         builder.Services.AddRazorPages();
         builder.Services.AddHostedService<StartupBanner>();
         builder.AddHealth();
+        builder.AddTelemetry();
+        builder.AddRequestLimits();
         return builder;
     }
 
     public static WebApplication MapChatBotHost(this WebApplication app)
     {
+        app.UseWorkerOnlyServesHealth();
+        app.MapHealth();
+        app.MapMetrics();
         app.UseStaticFiles();
+        app.UseRequestLimits();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMustChangePassword();
         app.MapJobsDashboard();
-        app.MapHealth();
         app.MapRazorPages();
         app.MapEntraSignIn();
         app.MapWebChatApi();

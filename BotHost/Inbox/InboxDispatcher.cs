@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using ChatBot.ChatData.Database;
 using ChatBot.ChatData.Inbox;
 using Microsoft.EntityFrameworkCore;
@@ -25,11 +26,13 @@ internal sealed partial class InboxDispatcher(
     IDbContextFactory<ChatDbContext> contexts,
     ITurnProcessor processor,
     InboxSignal signal,
+    HostInstance host,
     IOptions<InboxOptions> options,
+    IOptions<Hosting.HostingOptions> hosting,
     TimeProvider clock,
     ILogger<InboxDispatcher> logger) : BackgroundService
 {
-    private readonly string _owner = LeaseOwnerName();
+    private readonly string _owner = host.Name;
     private readonly ConcurrentDictionary<long, Task> _running = new();
 
     public string Owner => _owner;
@@ -74,8 +77,12 @@ internal sealed partial class InboxDispatcher(
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var running = _running.Keys.ToList();
+        // Turns bound to this host; and, unless this is a web-only host, unbound ones and bound ones whose host is gone.
+        var shared = hosting.Value.RunsSharedTurns;
+        var orphanedBefore = now - options.Value.AffinityGrace;
         var candidates = await db.Inbox
             .Where(i => (i.Status == InboxStatus.Pending || (i.Status == InboxStatus.Processing && i.LeaseUntil < now))
+                && (i.Affinity == _owner || (shared && (i.Affinity == null || i.ReceivedAt < orphanedBefore)))
                 && !running.Contains(i.Id)
                 && !db.Inbox.Any(o => o.ConversationKey == i.ConversationKey && o.Id < i.Id
                     && (o.Status == InboxStatus.Pending || o.Status == InboxStatus.Processing)))
@@ -109,6 +116,12 @@ internal sealed partial class InboxDispatcher(
     private async Task RunAsync(InboxItem item, CancellationToken stoppingToken)
     {
         await Task.Yield();
+        // The turn continues the trace of the request that stored it (webhook, web chat, API).
+        ActivityContext.TryParse(item.TraceParent, null, out var parent);
+        using var activity = Telemetry.ChatBotMetrics.Activities.StartActivity("chatbot.turn", ActivityKind.Internal, parent);
+        activity?.SetTag("chatbot.turn.id", item.Id);
+        activity?.SetTag("chatbot.channel", item.Channel.ToString());
+        activity?.SetTag("chatbot.turn.attempt", item.Attempts);
         using var turnCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var renewal = RenewLeaseAsync(item.Id, turnCts);
         var o = options.Value;
@@ -221,12 +234,6 @@ internal sealed partial class InboxDispatcher(
             // The lease expires by itself.
             Log.ReleaseFailed(logger, id, ex);
         }
-    }
-
-    private static string LeaseOwnerName()
-    {
-        var name = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
-        return name.Length <= 100 ? name : name[^100..];
     }
 
     private static partial class Log

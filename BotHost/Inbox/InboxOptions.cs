@@ -19,6 +19,14 @@ internal sealed class InboxOptions
     /// <summary>After this many tries a turn is marked failed and the user told.</summary>
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// A web chat or API turn waits this long for the host holding its stream; then any host answers it (the answer is
+    /// in the conversation when the browser comes back).
+    /// </summary>
+    public double AffinityGraceSeconds { get; set; } = 15;
+
+    public TimeSpan AffinityGrace => TimeSpan.FromSeconds(AffinityGraceSeconds);
+
     public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
 
     public TimeSpan Poll => TimeSpan.FromSeconds(PollSeconds);
@@ -42,6 +50,11 @@ internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
         if (options.MaxConcurrentTurns is < 1 or > 4096)
         {
             errors.Add("Inbox:MaxConcurrentTurns must be between 1 and 4096.");
+        }
+
+        if (options.AffinityGraceSeconds is < 1 or > 3600)
+        {
+            errors.Add("Inbox:AffinityGraceSeconds must be between 1 and 3600.");
         }
 
         if (options.MaxAttempts is < 1 or > 20)

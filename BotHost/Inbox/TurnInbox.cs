@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using ChatBot.Adapters.Turns;
 using ChatBot.ChatData.Conversations;
@@ -8,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace ChatBot.BotHost.Inbox;
 
 /// <summary>Stores verified turns, once per (channel, event id), and wakes the dispatcher.</summary>
-internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, InboxSignal signal, TimeProvider clock) : ITurnInbox
+internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, InboxSignal signal, HostInstance host, TimeProvider clock) : ITurnInbox
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -23,6 +24,9 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
             ConversationKey = Truncate(turn.OrderingKey, 500),
             Payload = JsonSerializer.Serialize(turn with { ReceivedAt = clock.GetUtcNow().UtcDateTime }, Json),
             Status = InboxStatus.Pending,
+            // The web chat and the API stream the answer from this process's memory: this host runs the turn.
+            Affinity = turn.Channel is ChannelKind.Web or ChannelKind.Api ? host.Name : null,
+            TraceParent = Activity.Current?.Id is { Length: <= 64 } parent && Activity.Current.IdFormat == ActivityIdFormat.W3C ? parent : null,
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         };
 
@@ -57,6 +61,18 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
         ?? throw new InvalidOperationException($"Inbox item {item.Id} has an empty payload.");
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+}
+
+/// <summary>This process's name in leases and turn affinity: machine, process id and a random part (unique across restarts).</summary>
+internal sealed class HostInstance
+{
+    public string Name { get; } = Create();
+
+    private static string Create()
+    {
+        var name = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+        return name.Length <= 100 ? name : name[^100..];
+    }
 }
 
 /// <summary>Wakes the dispatcher when a turn arrives or finishes, so it does not wait for the next poll.</summary>

@@ -37,6 +37,7 @@ internal sealed record GenerationResult(
 internal sealed partial class ModelRouter(
     ChatClientFactory clients,
     IOptions<LlmOptions> options,
+    Telemetry.ChatBotMetrics metrics,
     TimeProvider clock,
     ILogger<ModelRouter> logger)
 {
@@ -94,6 +95,7 @@ internal sealed partial class ModelRouter(
                     // A stream that ended without a word is a failure of that model, not an answer.
                     failures.Add(new ModelFailure(entry.Id, "empty"));
                     Log.ModelFailed(logger, entry.Id, "empty", null);
+                    metrics.ModelFailed(entry.Id, "empty");
                     continue;
                 }
 
@@ -108,6 +110,7 @@ internal sealed partial class ModelRouter(
             {
                 var kind = Classify(ex, attempt.IsCancellationRequested, firstTokenAt is not null);
                 Log.ModelFailed(logger, entry.Id, kind, ex);
+                metrics.ModelFailed(entry.Id, kind);
                 failures.Add(new ModelFailure(entry.Id, kind));
                 if (firstTokenAt is not null)
                 {

@@ -23,6 +23,7 @@ internal static class PipelineServiceCollectionExtensions
         builder.Services.AddOptions<InboxOptions>().BindConfiguration(InboxOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<InboxOptions>, InboxOptionsValidator>();
         builder.Services.AddSingleton<InboxSignal>();
+        builder.Services.AddSingleton<HostInstance>();
         builder.Services.AddSingleton<ITurnInbox, TurnInbox>();
         builder.Services.AddSingleton<UserDirectory>();
         builder.Services.AddSingleton<ConversationStore>();

@@ -41,16 +41,22 @@ internal sealed partial class TurnPipeline
         var history = chain.Count == 0 ? [] : await LoadHistoryAsync(conversation.Id, context.TurnId, mask, cancellationToken);
         // What the channel shows around the question (earlier messages of a thread): only a model can use it.
         var channelContext = chain.Count == 0 ? null : channelContexts.LastOrDefault(c => c.Channel == turn.Channel)?.DescribeAsync(turn, cancellationToken);
-        var passages = await retriever.RetrieveAsync(
-            new RetrievalRequest(
-                question,
-                user.Id,
-                user.Email,
-                conversation.Id,
-                IsSharedConversation: turn.Conversation.Type != ConversationType.Personal,
-                turn.Conversation.TeamOrChannelIds ?? [],
-                llmOptions.Value.RetrievalTop),
-            cancellationToken);
+        IReadOnlyList<RetrievedPassage> passages;
+        using (var retrieval = Telemetry.ChatBotMetrics.Activities.StartActivity("chatbot.retrieve"))
+        {
+            passages = await retriever.RetrieveAsync(
+                new RetrievalRequest(
+                    question,
+                    user.Id,
+                    user.Email,
+                    conversation.Id,
+                    IsSharedConversation: turn.Conversation.Type != ConversationType.Personal,
+                    turn.Conversation.TeamOrChannelIds ?? [],
+                    llmOptions.Value.RetrievalTop),
+                cancellationToken);
+            retrieval?.SetTag("chatbot.passages", passages.Count);
+        }
+
         var questionTokens = tokens.Count(turn.Text);
 
         if (chain.Count == 0)
@@ -71,7 +77,9 @@ internal sealed partial class TurnPipeline
         GenerationResult result;
         try
         {
+            using var generation = Telemetry.ChatBotMetrics.Activities.StartActivity("chatbot.generate");
             result = await router.GenerateAsync(chain, messages, (text, ct) => reply.AppendAsync(text, ct), cancellationToken, reply.UserStopped);
+            generation?.SetTag("chatbot.model", result.Model?.Id);
         }
         catch
         {

@@ -123,6 +123,13 @@ internal sealed partial class TurnPipeline(
             return;
         }
 
+        if (turn.Text.Length > Adapters.Web.WebChatEndpoints.MaxMessageLength)
+        {
+            // Teams and Slack allow far longer messages; the web chat and API refuse them before they are stored.
+            await reply.CompleteAsync(Notice($"Your message is too long for me ({turn.Text.Length:N0} characters; the limit is {Adapters.Web.WebChatEndpoints.MaxMessageLength:N0}). Please shorten it or send the text as a file."), cancellationToken);
+            return;
+        }
+
         await AnswerAsync(context, cancellationToken);
     }
 

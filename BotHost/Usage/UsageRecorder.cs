@@ -22,7 +22,7 @@ internal sealed record TurnUsage(
 /// <summary>Tokens set aside for a turn when it was admitted, to be replaced by what it really used.</summary>
 internal sealed record TokenReservation(DateTime ReservedAt, long Tokens);
 
-internal sealed class UsageRecorder(IDbContextFactory<ChatDbContext> contexts, TimeProvider clock)
+internal sealed class UsageRecorder(IDbContextFactory<ChatDbContext> contexts, Telemetry.ChatBotMetrics metrics, TimeProvider clock)
 {
     /// <summary>Writes the usage row and, in the same transaction, settles the turn's quota reservation to the real usage.</summary>
     public async Task RecordAsync(TurnUsage usage, TokenReservation? reservation, CancellationToken cancellationToken)
@@ -52,5 +52,6 @@ internal sealed class UsageRecorder(IDbContextFactory<ChatDbContext> contexts, T
         });
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics.TurnEnded(usage.Channel, usage.Outcome, usage.Model, usage.InputTokens, usage.OutputTokens, usage.CostMicroUsd, usage.LatencyMs, usage.TimeToFirstTokenMs);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using System.Security.Claims;
 using ChatBot.Adapters.Turns;
 using ChatBot.Adapters.Web;
@@ -26,7 +27,7 @@ internal static class WebChatUploads
     public static IEndpointRouteBuilder MapWebChatUploads(this IEndpointRouteBuilder endpoints)
     {
         var chat = endpoints.MapGroup("/api/chat").RequireAuthorization();
-        chat.MapPost("/conversations/{conversationId:guid}/documents", UploadAsync).DisableAntiforgery();
+        chat.MapPost("/conversations/{conversationId:guid}/documents", UploadAsync).DisableAntiforgery().WithMetadata(new DisableRequestSizeLimitAttribute());
         chat.MapGet("/documents/{documentId:guid}", StatusAsync);
         return endpoints;
     }

@@ -236,6 +236,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             e.Property(x => x.EventId).HasMaxLength(200);
             e.Property(x => x.ConversationKey).HasMaxLength(500);
             e.Property(x => x.LeaseOwner).HasMaxLength(100);
+            e.Property(x => x.Affinity).HasMaxLength(100);
+            e.Property(x => x.TraceParent).HasMaxLength(64);
             e.Property(x => x.Error).HasMaxLength(2000);
             e.HasIndex(x => new { x.Channel, x.EventId }).IsUnique();
             e.HasIndex(x => new { x.Status, x.ConversationKey, x.Id });

@@ -24,6 +24,12 @@ public sealed class DatabaseOptions
     /// <summary>From <c>ConnectionStrings:ChatBot</c>; for SQLite defaults to <c>data/chatbot.db</c> under the content root.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// How long a starting host keeps trying to reach a server database (it may start before the database does) before
+    /// it gives up with one line saying why.
+    /// </summary>
+    public double StartupTimeoutSeconds { get; set; } = 120;
+
     public bool MigratesAtStart => Provider == DatabaseProvider.Sqlite || AutoMigrate;
 }
 
@@ -39,6 +45,11 @@ internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOption
         if (options.Provider != DatabaseProvider.Sqlite && string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             return ValidateOptionsResult.Fail($"ConnectionStrings:ChatBot is required when Database:Provider is {options.Provider}.");
+        }
+
+        if (options.StartupTimeoutSeconds is < 0 or > 3600)
+        {
+            return ValidateOptionsResult.Fail("Database:StartupTimeoutSeconds must be between 0 and 3600.");
         }
 
         return ValidateOptionsResult.Success;

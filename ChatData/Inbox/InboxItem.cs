@@ -26,6 +26,15 @@ public sealed class InboxItem
 
     public string? LeaseOwner { get; set; }
 
+    /// <summary>
+    /// The host that should run this turn (its answer streams to a browser that host holds); null when any host may.
+    /// Another host takes it over only when it has waited too long (the host is gone).
+    /// </summary>
+    public string? Affinity { get; set; }
+
+    /// <summary>The W3C traceparent of the request that stored the turn, so the turn's trace continues the webhook's.</summary>
+    public string? TraceParent { get; set; }
+
     public DateTime? LeaseUntil { get; set; }
 
     public DateTime ReceivedAt { get; set; }

@@ -19,6 +19,7 @@ namespace ChatBot.AdminPortal.Pages.Documents;
 /// conversations (those stay between the person and the bot; admins see them).
 /// </summary>
 [Authorize(Policy = PortalPolicies.Knowledge)]
+[DisableRequestSizeLimit] // the host gives file-taking endpoints the file limit (Knowledge:MaxFileBytes), not "unlimited"
 public sealed class DocumentsModel(ChatDbContext db, DocumentIntake intake, AuditLog audit, IOptions<KnowledgeOptions> options) : PageModel
 {
     public const int PageSize = 50;
