@@ -1,6 +1,11 @@
 using ChatBot.BotHost.Hosting;
 using Microsoft.Extensions.Logging.Console;
 
+if (args is [ChatBot.BotHost.Health.HealthProbe.Verb, ..])
+{
+    return await ChatBot.BotHost.Health.HealthProbe.RunAsync(args);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddChatBotHost();
 if (ChatBotCommandLine.VerbOf(args) is not null)

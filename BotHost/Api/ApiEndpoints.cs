@@ -53,6 +53,7 @@ internal static class ApiEndpoints
         var v1 = endpoints.MapGroup("/api/v1").RequireAuthorization(ApiPolicies.Chat).WithTags("Chat");
         v1.MapGet("/me", Me).WithSummary("Who the key acts for: role, scopes and the models they may use.");
         v1.MapGet("/me/usage", UsageAsync).WithSummary("Tokens used today and this month against the quota.");
+        v1.MapGet("/me/export", ExportAsync).WithSummary("Everything ChatBot keeps about the key's owner, as JSON (conversations, own messages in shared chats, usage, files, keys without secrets).");
         v1.MapGet("/conversations", ListAsync).WithSummary("My API conversations, newest first.");
         v1.MapPost("/conversations", CreateAsync).WithSummary("Starts a conversation.");
         v1.MapGet("/conversations/{id:guid}", GetAsync).WithSummary("A conversation with its messages.");
@@ -86,6 +87,11 @@ internal static class ApiEndpoints
         var status = await quotas.StatusAsync(user, cancellationToken);
         return TypedResults.Ok(new UsageView(status.UsedToday, status.Limits.DailyTokens, status.UsedThisMonth, status.Limits.MonthlyTokens, status.Limits.MessagesPerMinute, status.DayResetsAt, status.MonthResetsAt));
     }
+
+    private static async Task<IResult> ExportAsync(ClaimsPrincipal principal, ChatData.Users.IPersonalData personalData, CancellationToken cancellationToken) =>
+        await personalData.ExportAsync(UserId(principal), cancellationToken) is { } export
+            ? TypedResults.Text(export.ToJsonString(), "application/json")
+            : TypedResults.NotFound();
 
     private static async Task<List<ConversationView>> ListAsync(ClaimsPrincipal principal, ChatDbContext db, bool? archived, CancellationToken cancellationToken)
     {

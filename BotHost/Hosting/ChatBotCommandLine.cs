@@ -54,6 +54,13 @@ internal static class ChatBotCommandLine
             await Console.Error.WriteLineAsync($"Configuration error: {string.Join(" ", ex.Failures)}");
             return ConfigurationErrorExitCode;
         }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            // Several options classes failed (or one failed while another was being built from it): each failure once.
+            var failures = ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures).Distinct(StringComparer.Ordinal);
+            await Console.Error.WriteLineAsync($"Configuration error: {string.Join(" ", failures)}");
+            return ConfigurationErrorExitCode;
+        }
         catch (DatabaseNotMigratedException ex)
         {
             await Console.Error.WriteLineAsync($"Database error: {ex.Message}");

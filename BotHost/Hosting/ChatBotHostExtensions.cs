@@ -8,6 +8,7 @@ using ChatBot.BotHost.Api;
 using ChatBot.BotHost.Webhooks;
 using ChatBot.BotHost.Health;
 using ChatBot.BotHost.Limits;
+using ChatBot.BotHost.Privacy;
 using ChatBot.BotHost.Telemetry;
 using ChatBot.BotHost.Knowledge;
 using ChatBot.BotHost.Pipeline;
@@ -53,6 +54,7 @@ internal static class ChatBotHostExtensions
         builder.AddHealth();
         builder.AddTelemetry();
         builder.AddRequestLimits();
+        builder.AddPrivacy();
         return builder;
     }
 

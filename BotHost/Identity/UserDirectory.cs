@@ -24,13 +24,16 @@ internal sealed partial class UserDirectory(
     {
         ArgumentNullException.ThrowIfNull(reference);
         var channel = (Channel)channelKind;
+        // API keys and web chat sessions name our own user id: the person is that row, never a new one (even when an
+        // erasure removed their identities while a session was still open: the erased row is suspended).
+        if (channelKind is ChannelKind.Api or ChannelKind.Web && await OwnUserAsync(reference.Id, cancellationToken) is { } own)
+        {
+            return own;
+        }
+
         if (channelKind == ChannelKind.Api)
         {
-            // An API key's turn names our own user id: there is no channel identity to look up or create.
-            var ownId = Guid.Parse(reference.Id);
-            await using var api = await contexts.CreateDbContextAsync(cancellationToken);
-            return await api.Users.SingleOrDefaultAsync(u => u.Id == ownId, cancellationToken)
-                ?? throw new InvalidOperationException("An API turn for a user that no longer exists.");
+            throw new InvalidOperationException("An API turn for a user that no longer exists.");
         }
 
         for (var attempt = 0; ; attempt++)
@@ -97,6 +100,26 @@ internal sealed partial class UserDirectory(
                 // Two first turns of one person at once: the other insert won; read it back.
             }
         }
+    }
+
+    /// <summary>Our own user row named by <paramref name="id"/> (web sessions and API keys), its last-seen time kept current.</summary>
+    private async Task<User?> OwnUserAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(id, out var ownId))
+        {
+            return null;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var person = await db.Users.SingleOrDefaultAsync(u => u.Id == ownId, cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (person is not null && (person.LastSeenAt is null || now - person.LastSeenAt > LastSeenResolution))
+        {
+            person.LastSeenAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return person;
     }
 
     private async Task<UserReference> DescribeAsync(Func<CancellationToken, Task<UserReference?>> describe, UserReference reference, CancellationToken cancellationToken)

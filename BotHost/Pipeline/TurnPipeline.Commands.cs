@@ -81,18 +81,14 @@ internal sealed partial class TurnPipeline
     private async Task<FinalReply> ForgetAsync(TurnContext context, CancellationToken cancellationToken)
     {
         var userId = context.User.Id;
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var ownMessages = await db.Messages.Where(m => m.UserId == userId).ExecuteDeleteAsync(cancellationToken);
-        var privateMessages = await db.Messages.Where(m => m.Conversation!.OwnerUserId == userId).ExecuteDeleteAsync(cancellationToken);
-        var deletedConversations = await db.Conversations.Where(c => c.OwnerUserId == userId).ExecuteDeleteAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        var deleted = await personalData.ForgetHistoryAsync(userId, cancellationToken);
         await audit.WriteAsync(context.User.DisplayName, userId, "user.history.forgotten", "user", userId.ToString(),
-            new { conversations = deletedConversations, messages = ownMessages + privateMessages }, cancellationToken);
+            new { conversations = deleted.Conversations, messages = deleted.Messages, documents = deleted.Documents }, cancellationToken);
         return Notice(string.Format(
             CultureInfo.InvariantCulture,
-            "Done: I deleted {0} conversation(s) and {1} message(s). I no longer remember them.",
-            deletedConversations,
-            ownMessages + privateMessages));
+            "Done: I deleted {0} conversation(s) and {1} message(s){2}. I no longer remember them.",
+            deleted.Conversations,
+            deleted.Messages,
+            deleted.Documents > 0 ? string.Format(CultureInfo.InvariantCulture, ", and {0} file(s) you shared in them", deleted.Documents) : ""));
     }
 }

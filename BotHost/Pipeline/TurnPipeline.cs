@@ -44,6 +44,7 @@ internal sealed partial class TurnPipeline(
     UsageReport usageReport,
     UsageRecorder usage,
     AuditLog audit,
+    ChatData.Users.IPersonalData personalData,
     IKnowledgeRetriever retriever,
     ChatFileIntake fileIntake,
     IEnumerable<IChannelUserDirectory> channelDirectories,

@@ -31,6 +31,7 @@ public sealed partial class DocumentIntake(
     {
         ArgumentNullException.ThrowIfNull(upload);
         ArgumentNullException.ThrowIfNull(content);
+        upload = upload with { FileName = SafeFileName(upload.FileName) };
         if (!DocumentFormats.TryDetect(upload.FileName, upload.ContentType, out _, out var contentType))
         {
             throw new DocumentRejectedException($"'{upload.FileName}' is not a supported file type. Supported: {DocumentFormats.SupportedExtensions}.");
@@ -88,6 +89,23 @@ public sealed partial class DocumentIntake(
         await context.SaveChangesAsync(cancellationToken);
         scheduler.Enqueue(document.Id, document.Version);
         return new IntakeResult(document.Id, document.Status, document.Version, IsUnchanged: false);
+    }
+
+    /// <summary>
+    /// The name as a person would read it: the last segment whichever separator a client used ('/' or '\\'), without
+    /// control characters, at most 200 characters; "file" when nothing is left. Names are shown and stored, never used as paths.
+    /// </summary>
+    internal static string SafeFileName(string? name)
+    {
+        var last = (name ?? "").Split('/', '\\').LastOrDefault(p => p.Trim().Length > 0 && p.Trim() is not ("." or "..")) ?? "";
+        var clean = new string([.. last.Where(c => !char.IsControl(c))]).Trim();
+        if (clean.Length > 200)
+        {
+            var extension = Path.GetExtension(clean);
+            clean = clean[..(200 - Math.Min(extension.Length, 20))] + extension[..Math.Min(extension.Length, 20)];
+        }
+
+        return clean.Length == 0 ? "file" : clean;
     }
 
     private async Task<IntakeResult> RecordAsync(

@@ -26,6 +26,27 @@ public sealed class HostProcessTests
         Assert.Contains($"Web chat: http://127.0.0.1:{host.Port}/", host.StandardOutput, StringComparison.Ordinal);
         Assert.Contains($"Admin portal: http://127.0.0.1:{host.Port}/admin", host.StandardOutput, StringComparison.Ordinal);
         Assert.True(File.Exists(directory.File("chatbot.db")));
+
+        // The container health check: the same binary probes the running host, and fails against a closed port.
+        await using var probe = HostProcess.Start(new Dictionary<string, string>(), "healthcheck", host.BaseAddress.ToString());
+        Assert.Equal(0, await probe.WaitForExitAsync(StartTimeout));
+        Assert.Contains("200 OK", probe.StandardOutput, StringComparison.Ordinal);
+        await using var failing = HostProcess.Start(new Dictionary<string, string>(), "healthcheck", $"http://127.0.0.1:{LoopbackPorts.Free()}/");
+        Assert.Equal(1, await failing.WaitForExitAsync(StartTimeout));
+        Assert.StartsWith("Not healthy:", failing.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Host_UnknownRole_RefusesToStartWithOneLine()
+    {
+        using var directory = new TempDirectory();
+        await using var host = HostProcess.Start(
+            new Dictionary<string, string> { ["ConnectionStrings__ChatBot"] = $"Data Source={directory.File("chatbot.db")}" },
+            "--role", "frontend");
+
+        Assert.Equal(2, await host.WaitForExitAsync(StartTimeout));
+        var line = Assert.Single(host.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--role (Hosting:Role) must be web, worker or all, not 'frontend'.", line, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,6 +18,13 @@ public static class NodeScripts
         return (root.GetProperty("errors").Deserialize<string[]>()!, root.GetProperty("manifest"));
     }
 
+    /// <summary>Every document of the YAML files in <paramref name="folder"/>, with its schema errors (kubernetes-models' Kubernetes schemas).</summary>
+    public static async Task<JsonElement> KubernetesManifestsAsync(string folder)
+    {
+        using var result = JsonDocument.Parse(await RunAsync("k8s-manifest-check.mjs", folder));
+        return result.RootElement.Clone();
+    }
+
     /// <summary>Errors per card (empty arrays when valid), from Microsoft's adaptivecards library.</summary>
     public static async Task<string[][]> AdaptiveCardErrorsAsync(IEnumerable<JsonElement> cards)
     {

@@ -17,7 +17,7 @@ namespace ChatBot.AdminPortal.Pages.Users;
 /// audited. An admin cannot demote or suspend themselves, nor remove the last active admin.
 /// </summary>
 [Authorize(Policy = PortalPolicies.Admin)]
-public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys apiKeys, UserSuspensions suspensions, TimeProvider clock) : PageModel
+public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys apiKeys, UserSuspensions suspensions, IPersonalData personalData, TimeProvider clock) : PageModel
 {
     public IReadOnlyList<ApiKeyView> Keys { get; private set; } = [];
 
@@ -145,6 +145,37 @@ public sealed class UserDetailsModel(ChatDbContext db, AuditLog audit, ApiKeys a
         var page = await OnGetAsync(id, cancellationToken);
         NewKey = secret;
         return page;
+    }
+
+    /// <summary>The person's data as a JSON download (audited: an export is a disclosure).</summary>
+    public async Task<IActionResult> OnGetExportAsync(Guid id, CancellationToken cancellationToken)
+    {
+        if (await personalData.ExportAsync(id, cancellationToken) is not { } export)
+        {
+            return NotFound();
+        }
+
+        var actor = Actor.Of(User);
+        await audit.WriteAsync(actor.Name, actor.UserId, "user.exported", "user", id.ToString(), null, cancellationToken);
+        var json = System.Text.Encoding.UTF8.GetBytes(export.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return File(json, "application/json", $"chatbot-user-{id}.json");
+    }
+
+    public async Task<IActionResult> OnPostEraseAsync(Guid id, string? confirm, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(confirm?.Trim(), "ERASE", StringComparison.Ordinal))
+        {
+            return Back(error: "Type ERASE in the box to confirm; nothing was erased.");
+        }
+
+        var actor = Actor.Of(User);
+        return await personalData.EraseAsync(id, actor.Name, actor.UserId, cancellationToken) switch
+        {
+            ErasureOutcome.NotFound => NotFound(),
+            ErasureOutcome.Self => Back(error: "You cannot erase yourself; ask another admin."),
+            ErasureOutcome.Admin => Back(error: "Admins cannot be erased; change their role first."),
+            _ => Back("The person is erased: their history, identities, sign-in and keys are gone."),
+        };
     }
 
     public async Task<IActionResult> OnPostRevokeKeyAsync(Guid id, Guid keyId, CancellationToken cancellationToken)

@@ -114,6 +114,9 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     /// <summary>When set, embedding requests get this status instead (an unavailable embedding service).</summary>
     public int? EmbeddingStatus { get; set; }
 
+    /// <summary>How long each embedding request takes to answer (a slow embedding service).</summary>
+    public TimeSpan EmbeddingDelay { get; set; }
+
     /// <summary>
     /// The fake's embedding: 256 dimensions, one per (stably) hashed word, where words of one synonym group share a dimension,
     /// so "car" and "automobile" are close while sharing no letters. Normalised to length 1.
@@ -147,6 +150,11 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         var input = body?["input"];
         var inputs = input is JsonArray array ? array.Select(i => i!.GetValue<string>()).ToList() : [input?.GetValue<string>() ?? ""];
         _embeddingRequests.Enqueue((model, inputs.Count));
+        if (EmbeddingDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(EmbeddingDelay, context.RequestAborted);
+        }
+
         if (EmbeddingStatus is int status)
         {
             context.Response.StatusCode = status;
