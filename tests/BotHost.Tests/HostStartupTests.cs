@@ -31,6 +31,22 @@ public sealed class HostStartupTests
     }
 
     [Fact]
+    public async Task Readyz_SaysWhetherTheModelEndpointAnswers_WithoutTakingTheHostOutOfRotation()
+    {
+        await using var model = await ChatBot.TestSupport.Fakes.FakeOpenAiServer.StartAsync();
+        using var up = new ChatBotAppFactory().WithModels(model.Endpoint, ("gpt-4o-mini", 0.15m, 0.6m));
+        using var down = new ChatBotAppFactory().WithModels($"http://127.0.0.1:{LoopbackPorts.Free()}/v1", ("gpt-4o-mini", 0.15m, 0.6m));
+
+        using var reachable = await up.CreateClient().GetAsync(new Uri("/readyz", UriKind.Relative));
+        using var unreachable = await down.CreateClient().GetAsync(new Uri("/readyz", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, reachable.StatusCode);
+        Assert.Equal("Healthy", await reachable.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, unreachable.StatusCode); // still serving: answers say the model is unavailable
+        Assert.Equal("Degraded", await unreachable.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Host_PostgresWithAutoMigrate_MigratesTheServerDatabaseAtStart()
     {
         await using var database = await PostgresTestDatabase.CreateAsync();
