@@ -15,6 +15,7 @@ public sealed class PacedText : IAsyncDisposable
     private readonly Func<string, CancellationToken, Task<bool>> _send;
     private readonly StringBuilder _text = new();
     private readonly SemaphoreSlim _more = new(0, 1);
+    private readonly CancellationTokenSource _finish = new();
     private Task? _pump;
     private volatile bool _finished;
     private volatile bool _stopped;
@@ -84,12 +85,21 @@ public sealed class PacedText : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends what is new one last time (if previews still run) and ends the background work.</summary>
+    /// <summary>
+    /// Ends the previews. Once words are shown, no further preview is sent: the final message carries the whole text,
+    /// and one more preview would only delay it by an interval. Before any are shown, the first words still go out
+    /// (the channel's stream starts, so every answer looks the same). A preview already on its way is awaited.
+    /// </summary>
     public async Task FinishAsync()
     {
         _finished = true;
         if (_pump is { } pump)
         {
+            if (SentLength > 0)
+            {
+                await _finish.CancelAsync();
+            }
+
             Signal();
             await pump;
         }
@@ -97,13 +107,14 @@ public sealed class PacedText : IAsyncDisposable
 
     private async Task PumpAsync(CancellationToken cancellationToken)
     {
+        using var previews = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _finish.Token);
         try
         {
             while (true)
             {
-                await WaitForIntervalAsync(cancellationToken);
+                await WaitForIntervalAsync(previews.Token);
                 var text = Text;
-                if (text.Length > SentLength && !_stopped)
+                if (text.Length > SentLength && !_stopped && (!_finished || SentLength == 0))
                 {
                     if (await _send(text, cancellationToken))
                     {
@@ -121,7 +132,7 @@ public sealed class PacedText : IAsyncDisposable
                     return;
                 }
 
-                await _more.WaitAsync(cancellationToken);
+                await _more.WaitAsync(previews.Token);
             }
         }
         catch (OperationCanceledException)
@@ -145,5 +156,6 @@ public sealed class PacedText : IAsyncDisposable
     {
         await FinishAsync();
         _more.Dispose();
+        _finish.Dispose();
     }
 }

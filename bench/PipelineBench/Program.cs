@@ -203,24 +203,6 @@ static async Task<(TimeSpan FirstWords, TimeSpan Final, TimeSpan Accepted, TimeS
     return (firstWords ?? throw new InvalidOperationException("No words arrived."), started.Elapsed, accepted, status);
 }
 
-static double Percentile(List<double> values, double percentile)
-{
-    var sorted = values.Order().ToList();
-    var index = (int)Math.Ceiling(percentile / 100 * sorted.Count) - 1;
-    return sorted[Math.Clamp(index, 0, sorted.Count - 1)];
-}
+static double Percentile(List<double> values, double percentile) => BenchMachine.Percentile(values, percentile);
 
-static double PeakRssMb(HostProcess host)
-{
-    // VmHWM: the host's peak resident set since it started (Linux).
-    var pid = host.ProcessId;
-    foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-    {
-        if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-        {
-            return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-        }
-    }
-
-    return double.NaN;
-}
+static double PeakRssMb(HostProcess host) => BenchMachine.PeakRssMb(host.ProcessId);

@@ -21,4 +21,31 @@ internal static class BenchMachine
     }
 
     public static bool Flag(string name) => Environment.GetCommandLineArgs().Contains(name);
+
+    /// <summary>The value below which <paramref name="percentile"/> % of the values fall (nearest rank).</summary>
+    public static double Percentile(IReadOnlyCollection<double> values, double percentile)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToList();
+        var index = (int)Math.Ceiling(percentile / 100 * sorted.Count) - 1;
+        return sorted[Math.Clamp(index, 0, sorted.Count - 1)];
+    }
+
+    /// <summary>VmHWM: a process's peak resident set since it started, in MB (Linux).</summary>
+    public static double PeakRssMb(int processId)
+    {
+        foreach (var line in File.ReadLines($"/proc/{processId}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+            }
+        }
+
+        return double.NaN;
+    }
 }

@@ -129,7 +129,8 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
         string firstTs;
         if (_ts is not null && !_fallback)
         {
-            await _text.WaitForIntervalAsync(cancellationToken);
+            // chat.stopStream right away: it ends the stream with the rest of the words, it does not re-render the
+            // message (the pacing is for appends and for chat.update, which Slack limits per message).
             // The streamed words stay when the final text goes on from them; otherwise the message is replaced.
             var streamed = _text.SentText;
             var firstPart = FirstPart(reply.Text, messages);

@@ -65,6 +65,9 @@ public sealed class FakeSlack : IAsyncDisposable
 
     public IReadOnlyList<SlackCall> Calls => [.. _calls];
 
+    /// <summary>Raised for every Web API call as it arrives (load benchmarks wait on replies without polling).</summary>
+    public event Action<SlackCall>? CallRecorded;
+
     /// <summary>Answers file downloads with Slack's HTML sign-in page, as Slack does when the token lacks files:read.</summary>
     public bool LoginPageForFiles { get; set; }
 
@@ -262,6 +265,7 @@ public sealed class FakeSlack : IAsyncDisposable
         var fields = form?.ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal) ?? [];
         var call = new SlackCall(method, fields, request.Headers.Authorization.ToString(), DateTimeOffset.UtcNow);
         _calls.Enqueue(call);
+        CallRecorded?.Invoke(call);
         if (method == "apps.connections.open")
         {
             if (call.Authorization != "Bearer " + AppToken || RefuseConnections)

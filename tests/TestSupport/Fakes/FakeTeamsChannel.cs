@@ -92,6 +92,9 @@ public sealed class FakeTeamsChannel : IAsyncDisposable
 
     public IReadOnlyList<ConnectorCall> Calls => [.. _calls];
 
+    /// <summary>Raised for every connector call as it arrives (load benchmarks wait on replies without polling).</summary>
+    public event Action<ConnectorCall>? CallRecorded;
+
     /// <summary>Faults for the next connector calls that are not typing indicators (messages, updates, conversations), in order.</summary>
     public void FailNext(params ConnectorFault[] faults)
     {
@@ -313,6 +316,7 @@ public sealed class FakeTeamsChannel : IAsyncDisposable
         var raw = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
         var call = new ConnectorCall(request.Method, raw["/amer".Length..].Split('?')[0], body, request.Headers.Authorization.ToString(), DateTimeOffset.UtcNow);
         _calls.Enqueue(call);
+        CallRecorded?.Invoke(call);
         if (call.Authorization is not { } auth || !auth.StartsWith("Bearer connector-token-", StringComparison.Ordinal))
         {
             return Results.Json(new { error = new { code = "Unauthorized", message = "Authorization has been denied for this request." } }, statusCode: 401);
