@@ -13,8 +13,13 @@ internal sealed class InboxOptions
     /// <summary>How often the dispatcher looks for work it was not told about (turns stored by another instance, expired leases).</summary>
     public double PollSeconds { get; set; } = 1;
 
-    /// <summary>Turns run at once by this host (they mostly wait on the model).</summary>
-    public int MaxConcurrentTurns { get; set; } = 512;
+    /// <summary>
+    /// Turns run at once by this host: 24 per core (at least 32, at most 512). Turns mostly wait on the model, so this
+    /// is well above the core count; more than the cores can feed only makes every turn, and every webhook
+    /// acknowledgement, wait for CPU (bench/load: 48 instead of 512 on 2 cores cut the ack p50 at 500 conversations
+    /// from 1.7 s to 77 ms and peak memory from 773 to 409 MB at the same turns/s).
+    /// </summary>
+    public int MaxConcurrentTurns { get; set; } = Math.Clamp(Environment.ProcessorCount * 24, 32, 512);
 
     /// <summary>After this many tries a turn is marked failed and the user told.</summary>
     public int MaxAttempts { get; set; } = 3;

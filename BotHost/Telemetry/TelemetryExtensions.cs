@@ -31,6 +31,7 @@ internal static class TelemetryExtensions
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
+                .SetSampler(sp => new ConfiguredSampler(sp.GetRequiredService<IOptions<TelemetryOptions>>(), sp.GetRequiredService<IConfiguration>()))
                 .AddSource(ChatBotMetrics.Name)
                 .AddAspNetCoreInstrumentation(o => o.Filter = context =>
                     !UnTracedPaths.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
@@ -63,4 +64,15 @@ internal static class TelemetryExtensions
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
+}
+
+/// <summary>Parent-based always-on when traces are wanted (<see cref="TelemetryOptions.Traces"/>), otherwise nothing is recorded.</summary>
+internal sealed class ConfiguredSampler(IOptions<TelemetryOptions> options, IConfiguration configuration) : Sampler
+{
+    private readonly Sampler _on = new ParentBasedSampler(new AlwaysOnSampler());
+    private readonly Lazy<bool> _enabled = new(() => options.Value.Traces
+        ?? (!string.IsNullOrWhiteSpace(options.Value.OtlpEndpoint) || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])));
+
+    public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) =>
+        _enabled.Value ? _on.ShouldSample(samplingParameters) : new SamplingResult(SamplingDecision.Drop);
 }

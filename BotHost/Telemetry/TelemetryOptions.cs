@@ -16,6 +16,12 @@ public sealed class TelemetryOptions
     /// <summary>An OTLP collector (for example http://otel-collector:4317) for traces and metrics.</summary>
     public string? OtlpEndpoint { get; set; }
 
+    /// <summary>
+    /// Record traces. Unset: only when an OTLP endpoint is configured (nobody would see them otherwise, and a span per
+    /// request and HTTP call is work). True records them anyway (for an in-process exporter); false never.
+    /// </summary>
+    public bool? Traces { get; set; }
+
     /// <summary>How often the database-backed gauges (inbox, documents, jobs) are read.</summary>
     public double SampleSeconds { get; set; } = 15;
 }

@@ -58,6 +58,8 @@ if (write.Length > 0)
         .AppendLine("- " + settings)
         .AppendLine("- Slack: ChatBot vs a Slack Bolt app (`@slack/bolt`, HTTP receiver, streams with the Web API's chat streamer). Teams: ChatBot vs a `botbuilder` bot (CloudAdapter, JWT validation from the fake's OpenID metadata, typing then the answer). Both peers are in `bench/peers`, installed from npm when the benchmark runs.")
         .AppendLine("- ack = the webhook's HTTP response time; reply = from sending the event to the channel receiving the final reply; peak RSS = the target process's VmHWM.")
+        .AppendLine("- Work per turn differs: a peer verifies, asks the model and replies. ChatBot also stores the turn before acknowledging, resolves the person, checks quotas, keeps and reads the history, searches the knowledge base, records usage and audit (SQLite, one file), and streams in Teams too. botbuilder's CloudAdapter answers the webhook only when the turn is over, so its ack is the whole turn.")
+        .AppendLine("- The load generator, the fake model and the fake channel run on the same 2 cores as the target; run-to-run spread on this VM is about ±25%.")
         .AppendLine()
         .AppendLine(table);
     await File.WriteAllTextAsync(write, text.ToString());

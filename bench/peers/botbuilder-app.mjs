@@ -40,8 +40,21 @@ class FakeEntraCredentialsFactory extends ServiceClientCredentialsFactory {
   async createCredentials() { return this.credentials; }
 }
 
+// Naming one endpoint makes the SDK take every public-cloud value from this object, so all of them are spelled out;
+// only the OpenID metadata points at the fake.
 const authentication = new ConfigurationBotFrameworkAuthentication(
-  { MicrosoftAppId: process.env.APP_ID, MicrosoftAppType: 'MultiTenant', BotOpenIdMetadata: process.env.BOT_OPENID_METADATA },
+  {
+    MicrosoftAppId: process.env.APP_ID,
+    MicrosoftAppType: 'MultiTenant',
+    ToBotFromChannelOpenIdMetadataUrl: process.env.BOT_OPENID_METADATA,
+    ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+    ToBotFromEmulatorOpenIdMetadataUrl: 'https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration',
+    ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
+    ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+    OAuthUrl: 'https://api.botframework.com',
+    CallerId: 'urn:botframework:azure',
+    ValidateAuthority: true,
+  },
   new FakeEntraCredentialsFactory(process.env.APP_ID, process.env.APP_PASSWORD));
 const adapter = new CloudAdapter(authentication);
 adapter.onTurnError = async (context, error) => { console.error(error); };

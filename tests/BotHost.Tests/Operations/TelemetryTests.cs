@@ -31,6 +31,7 @@ public sealed partial class TelemetryTests : IAsyncLifetime
             .WithModels(_model.Endpoint, ("gpt-4o-mini", 0.15m, 0.6m))
             .With("Inbox:PollSeconds", "0.2")
             .With("Telemetry:SampleSeconds", "1")
+            .With("Telemetry:Traces", "true") // recorded without an OTLP endpoint: the in-memory exporter below reads them
             .With("Admin:BootstrapPassword", "bootstrap-secret-password")
             .With("Logging:LogLevel:Default", "Information")
             .WithServices(s =>

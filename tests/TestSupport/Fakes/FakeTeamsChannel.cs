@@ -159,7 +159,8 @@ public sealed class FakeTeamsChannel : IAsyncDisposable
     {
         options ??= new TeamsTokenOptions();
         var now = DateTime.UtcNow;
-        var claims = new Dictionary<string, object> { ["appid"] = "channel-app", ["ver"] = "1.0" };
+        // As a real channel token: serviceurl, nbf, exp, iss, aud — no appid or ver (those would make it look like a skill token).
+        var claims = new Dictionary<string, object>();
         if (!options.OmitServiceUrl)
         {
             claims["serviceurl"] = options.ServiceUrl ?? ServiceUrl;
