@@ -30,6 +30,8 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         };
 
+        // The channel waits for this write (Slack gives up after 3 s): it goes before the turns' own writes.
+        using var urgent = DatabaseWritePriority.Urgent();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Inbox.Add(item);
         try

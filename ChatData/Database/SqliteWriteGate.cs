@@ -11,10 +11,12 @@ namespace ChatBot.ChatData.Database;
 /// This gate queues the writers of one database file in-process on an async semaphore instead, so a waiting writer
 /// holds no thread. It is taken for a transaction (from start to commit, rollback or the connection closing) and
 /// for a single write statement outside a transaction. Reads never wait: WAL lets them run beside the writer.
+/// Writers marked urgent (<see cref="DatabaseWritePriority.Urgent"/>: storing an inbound turn before the channel's
+/// acknowledgement) go before the queued ones, so a webhook is not answered late because turns are busy writing.
 /// </summary>
 internal sealed class SqliteWriteGate : DbCommandInterceptor, IDbTransactionInterceptor, IDbConnectionInterceptor
 {
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, WriteLock> Gates = new(StringComparer.Ordinal);
 
     private readonly ConditionalWeakTable<DbConnection, Holder> _held = new();
 
@@ -156,7 +158,7 @@ internal sealed class SqliteWriteGate : DbCommandInterceptor, IDbTransactionInte
             || text.StartsWith("WITH", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static SemaphoreSlim GateOf(DbConnection connection) => Gates.GetOrAdd(connection.DataSource, _ => new SemaphoreSlim(1, 1));
+    private static WriteLock GateOf(DbConnection connection) => Gates.GetOrAdd(connection.DataSource, _ => new WriteLock());
 
     private void Acquire(DbConnection connection)
     {
@@ -166,7 +168,7 @@ internal sealed class SqliteWriteGate : DbCommandInterceptor, IDbTransactionInte
         }
 
         var gate = GateOf(connection);
-        gate.Wait();
+        gate.WaitAsync(DatabaseWritePriority.IsUrgent, CancellationToken.None).GetAwaiter().GetResult();
         _held.AddOrUpdate(connection, new Holder(gate));
     }
 
@@ -178,7 +180,7 @@ internal sealed class SqliteWriteGate : DbCommandInterceptor, IDbTransactionInte
         }
 
         var gate = GateOf(connection);
-        await gate.WaitAsync(cancellationToken);
+        await gate.WaitAsync(DatabaseWritePriority.IsUrgent, cancellationToken);
         _held.AddOrUpdate(connection, new Holder(gate));
     }
 
@@ -202,10 +204,60 @@ internal sealed class SqliteWriteGate : DbCommandInterceptor, IDbTransactionInte
         }
     }
 
-    private sealed class Holder(SemaphoreSlim gate)
+    private sealed class Holder(WriteLock gate)
     {
-        public SemaphoreSlim Gate { get; } = gate;
+        public WriteLock Gate { get; } = gate;
 
         public bool Held { get; set; } = true;
+    }
+}
+
+/// <summary>One writer at a time; when it leaves, the longest-waiting urgent writer goes next, then the others in order.</summary>
+internal sealed class WriteLock
+{
+    private readonly object _sync = new();
+    private readonly Queue<TaskCompletionSource> _urgent = new();
+    private readonly Queue<TaskCompletionSource> _normal = new();
+    private bool _held;
+
+    public Task WaitAsync(bool urgent, CancellationToken cancellationToken)
+    {
+        TaskCompletionSource waiter;
+        lock (_sync)
+        {
+            if (!_held)
+            {
+                _held = true;
+                return Task.CompletedTask;
+            }
+
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            (urgent ? _urgent : _normal).Enqueue(waiter);
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            // A cancelled waiter stays queued and is skipped when its turn comes.
+            var registration = cancellationToken.Register(() => waiter.TrySetCanceled(cancellationToken));
+            _ = waiter.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return waiter.Task;
+    }
+
+    public void Release()
+    {
+        lock (_sync)
+        {
+            while (_urgent.TryDequeue(out var next) || _normal.TryDequeue(out next))
+            {
+                if (next.TrySetResult())
+                {
+                    return; // handed over: still held, now by that waiter
+                }
+            }
+
+            _held = false;
+        }
     }
 }
