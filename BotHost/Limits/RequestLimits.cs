@@ -20,8 +20,8 @@ public sealed class LimitsOptions
     public int SignInAttemptsPerMinute { get; set; } = 20;
 
     /// <summary>
-    /// Requests refused as unauthenticated (forged or stale signatures and tokens, bad API keys) per client address per
-    /// minute; past it, that address gets 429 without any verification work until the minute has passed.
+    /// Requests to webhooks and the API refused as unauthenticated (forged or stale signatures and tokens, bad API keys)
+    /// per client address per minute; past it, that address gets 429 on those paths without any verification work.
     /// Verified traffic never counts, so Slack and Teams are not slowed however busy they are.
     /// </summary>
     public int FailedVerificationsPerMinute { get; set; } = 60;
@@ -157,12 +157,22 @@ internal sealed class FailedVerificationLimiter(IOptions<LimitsOptions> options)
 
 /// <summary>
 /// An address that keeps sending requests refused as unauthenticated (401) is answered 429 before any verification:
-/// forged webhooks and key guessing stop costing signature checks and database reads.
+/// forged webhooks and key guessing stop costing signature checks and database reads. Only machine-to-machine paths
+/// count (webhooks, the API): browsers of a whole company share one address, and an expired session there is a 401
+/// that must not lock the others out.
 /// </summary>
 internal sealed partial class FailedVerificationLimit(RequestDelegate next, FailedVerificationLimiter limiter, ILogger<FailedVerificationLimit> logger)
 {
+    private static readonly string[] MachinePaths = ["/api/messages", "/api/slack", "/api/v1", "/v1"];
+
     public async Task InvokeAsync(HttpContext context)
     {
+        if (!MachinePaths.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
+        {
+            await next(context);
+            return;
+        }
+
         var address = RequestLimitsExtensions.ClientAddress(context);
         if (limiter.IsBlocked(address))
         {

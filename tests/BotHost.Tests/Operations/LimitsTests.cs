@@ -64,8 +64,27 @@ public sealed class LimitsTests : IAsyncLifetime
         using var badKey = new HttpRequestMessage(HttpMethod.Get, "/api/v1/me");
         badKey.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "cbk_00000000_guess");
         Assert.Equal(HttpStatusCode.TooManyRequests, (await bot.SendAsync(badKey)).StatusCode); // the same address, any endpoint
+        // Browsers behind the same company address are not locked out of signing in or the web chat.
+        using var signIn = await bot.GetAsync(new Uri("/signin", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
         await using var db = app.Db();
         Assert.Equal(0, await db.Inbox.CountAsync());
+    }
+
+    [Fact]
+    public async Task ExpiredBrowserSessions_DoNotLockOutTheirAddress()
+    {
+        await using var app = NewApp(("Limits:FailedVerificationsPerMinute", "3"));
+        using var browser = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        for (var i = 0; i < 10; i++)
+        {
+            using var anonymous = await browser.GetAsync(new Uri("/api/chat/me", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        using var webhook = await FakeSlack.SendEventAsync(browser, _slack.Envelope(FakeSlack.Message("still answered")));
+        Assert.Equal(HttpStatusCode.OK, webhook.StatusCode);
     }
 
     [Fact]
