@@ -73,9 +73,11 @@ internal static class HostRoleExtensions
     public static WebApplication UseWorkerOnlyServesHealth(this WebApplication app)
     {
         var hosting = app.Services.GetRequiredService<IOptions<HostingOptions>>();
+        // Read at the first request (options are validated at start, after the pipeline is built), then kept.
+        var servesHttp = new Lazy<bool>(() => hosting.Value.ServesHttp);
         app.Use((context, next) =>
         {
-            if (hosting.Value.ServesHttp || WorkerPaths.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
+            if (servesHttp.Value || WorkerPaths.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
             {
                 return next(context);
             }

@@ -99,15 +99,25 @@ internal sealed class PersonalData(
             await transaction.CommitAsync(cancellationToken);
         }
 
-        // Files shared in those conversations could only be used there: gone with them (index entries and stored original).
-        var keys = privateConversations.Select(id => id.ToString()).ToList();
+        var files = await DeleteConversationFilesAsync(db, documents, privateConversations, cancellationToken);
+        return new HistoryDeletion(conversations, messages, files);
+    }
+
+    /// <summary>
+    /// Files shared in these conversations could only be used there: they go with them (index entries and stored
+    /// original). Returns how many were deleted. Used by <c>forget</c>, erasure and retention.
+    /// </summary>
+    internal static async Task<int> DeleteConversationFilesAsync(ChatDbContext db, DocumentIntake documents, IReadOnlyCollection<Guid> conversationIds, CancellationToken cancellationToken)
+    {
+        var keys = conversationIds.Select(id => id.ToString()).ToList();
         var shared = await db.Documents.Where(d => d.Scope == DocumentScope.Conversation && keys.Contains(d.ScopeKey!)).Select(d => d.Id).ToListAsync(cancellationToken);
+        var deleted = 0;
         foreach (var id in shared)
         {
-            await documents.DeleteAsync(id, cancellationToken);
+            deleted += await documents.DeleteAsync(id, cancellationToken) ? 1 : 0;
         }
 
-        return new HistoryDeletion(conversations, messages, shared.Count);
+        return deleted;
     }
 
     public async Task<ErasureOutcome> EraseAsync(Guid userId, string actor, Guid? actorId, CancellationToken cancellationToken)

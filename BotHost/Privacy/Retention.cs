@@ -1,6 +1,5 @@
 using ChatBot.ChatData.Database;
 using ChatBot.ChatData.Inbox;
-using ChatBot.ChatData.Knowledge;
 using ChatBot.KnowledgeIngest.Ingestion;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -89,11 +88,7 @@ internal sealed partial class RetentionJob(
                 .Where(c => c.UpdatedAt < before && !c.Messages.Any())
                 .Select(c => c.Id)
                 .ToListAsync(cancellationToken);
-            var keys = emptied.Select(id => id.ToString()).ToList();
-            foreach (var id in await db.Documents.Where(d => d.Scope == DocumentScope.Conversation && keys.Contains(d.ScopeKey!)).Select(d => d.Id).ToListAsync(cancellationToken))
-            {
-                files += await documents.DeleteAsync(id, cancellationToken) ? 1 : 0;
-            }
+            files = await PersonalData.DeleteConversationFilesAsync(db, documents, emptied, cancellationToken);
 
             conversations = await db.Conversations.Where(c => emptied.Contains(c.Id)).ExecuteDeleteAsync(cancellationToken);
         }
