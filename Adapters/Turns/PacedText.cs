@@ -142,13 +142,18 @@ public sealed class PacedText : IAsyncDisposable
 
     private void Signal()
     {
+        if (_more.CurrentCount > 0)
+        {
+            return; // One pending wake-up is enough; a wake-up per piece would throw on every one.
+        }
+
         try
         {
             _more.Release();
         }
         catch (SemaphoreFullException)
         {
-            // One pending wake-up is enough.
+            // Another thread signalled in between.
         }
     }
 

@@ -8,18 +8,28 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ChatBot.BotHost.Inbox;
 
-/// <summary>Stores verified turns, once per (channel, event id), and wakes the dispatcher.</summary>
+/// <summary>
+/// Stores verified turns, once per (channel, event id), and wakes the dispatcher. Turns that arrive while a write is
+/// under way are stored together in the next write (group commit): a burst of webhooks costs a few transactions, not
+/// one each, and none waits behind the others' commits. The first caller writes at once, so a lone turn is not delayed.
+/// </summary>
 internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, InboxSignal signal, HostInstance host, TimeProvider clock) : ITurnInbox
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The most turns stored in one write.</summary>
+    internal const int MaxBatch = 256;
+
+    private readonly Lock _sync = new();
+    private List<PendingTurn> _queue = [];
+    private bool _writing;
+
     public async Task<InboxReceipt> AcceptAsync(InboundTurn turn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(turn);
-        var channel = (Channel)turn.Channel;
-        var item = new InboxItem
+        var pending = new PendingTurn(new InboxItem
         {
-            Channel = channel,
+            Channel = (Channel)turn.Channel,
             EventId = turn.EventId,
             ConversationKey = Truncate(turn.OrderingKey, 500),
             Payload = JsonSerializer.Serialize(turn with { ReceivedAt = clock.GetUtcNow().UtcDateTime }, Json),
@@ -28,34 +38,161 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
             Affinity = turn.Channel is ChannelKind.Web or ChannelKind.Api ? host.Name : null,
             TraceParent = Activity.Current?.Id is { Length: <= 64 } parent && Activity.Current.IdFormat == ActivityIdFormat.W3C ? parent : null,
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
-        };
+        });
 
-        // The channel waits for this write (Slack gives up after 3 s): it goes before the turns' own writes.
-        using var urgent = DatabaseWritePriority.Urgent();
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        db.Inbox.Add(item);
-        try
+        bool writer;
+        lock (_sync)
         {
-            await db.SaveChangesAsync(cancellationToken);
+            _queue.Add(pending);
+            writer = !_writing;
+            _writing = true;
         }
-        catch (DbUpdateException)
+
+        if (writer)
         {
-            // The unique (channel, event id) key: a retry or duplicate delivery. Anything else is rethrown.
-            await using var lookup = await contexts.CreateDbContextAsync(cancellationToken);
-            var existing = await lookup.Inbox
-                .Where(i => i.Channel == channel && i.EventId == turn.EventId)
-                .Select(i => (long?)i.Id)
-                .FirstOrDefaultAsync(cancellationToken);
-            if (existing is null)
+            // This caller's turn is first in the queue: one write stores it (and whatever queued meanwhile); turns
+            // still queued after that are written in the background, so this acknowledgement waits for one write only.
+            if (await WriteNextBatchAsync())
             {
-                throw;
+                _ = Task.Run(WriteQueueAsync, CancellationToken.None);
+            }
+        }
+
+        return await pending.Stored.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task WriteQueueAsync()
+    {
+        while (await WriteNextBatchAsync())
+        {
+        }
+    }
+
+    /// <summary>Writes up to <see cref="MaxBatch"/> queued turns; false when the queue is empty afterwards (no writer left).</summary>
+    private async Task<bool> WriteNextBatchAsync()
+    {
+        List<PendingTurn> batch;
+        lock (_sync)
+        {
+            if (_queue.Count <= MaxBatch)
+            {
+                batch = _queue;
+                _queue = [];
+            }
+            else
+            {
+                batch = _queue[..MaxBatch];
+                _queue.RemoveRange(0, MaxBatch);
+            }
+        }
+
+        if (batch.Count > 0)
+        {
+            await StoreAsync(batch);
+        }
+
+        lock (_sync)
+        {
+            if (_queue.Count > 0)
+            {
+                return true;
             }
 
-            return new InboxReceipt(existing.Value, Duplicate: true);
+            _writing = false;
+            return false;
+        }
+    }
+
+    private async Task StoreAsync(List<PendingTurn> batch)
+    {
+        // The channels wait for these writes (Slack gives up after 3 s): they go before the turns' own writes.
+        using var urgent = DatabaseWritePriority.Urgent();
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            db.Inbox.AddRange(batch.Select(p => p.Item));
+            await db.SaveChangesAsync(CancellationToken.None);
+            foreach (var pending in batch)
+            {
+                pending.Stored.TrySetResult(new InboxReceipt(pending.Item.Id, Duplicate: false));
+            }
+        }
+        catch (DbUpdateException ex)
+        {
+            if (batch.Count == 1)
+            {
+                await FindDuplicateAsync(batch[0], ex);
+            }
+            else
+            {
+                // One of them is already stored (a retried or duplicated delivery): each on its own tells which.
+                foreach (var pending in batch)
+                {
+                    pending.Item.Id = 0;
+                    await StoreOneAsync(pending);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Stored.TrySetException(ex);
+            }
         }
 
         signal.Notify();
-        return new InboxReceipt(item.Id, Duplicate: false);
+    }
+
+    private async Task StoreOneAsync(PendingTurn pending)
+    {
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            db.Inbox.Add(pending.Item);
+            await db.SaveChangesAsync(CancellationToken.None);
+            pending.Stored.TrySetResult(new InboxReceipt(pending.Item.Id, Duplicate: false));
+        }
+        catch (DbUpdateException ex)
+        {
+            await FindDuplicateAsync(pending, ex);
+        }
+        catch (Exception ex)
+        {
+            pending.Stored.TrySetException(ex);
+        }
+    }
+
+    /// <summary>The unique (channel, event id) key refused the row: a retry or duplicate delivery. Anything else fails the turn.</summary>
+    private async Task FindDuplicateAsync(PendingTurn pending, DbUpdateException failure)
+    {
+        try
+        {
+            var (channel, eventId) = (pending.Item.Channel, pending.Item.EventId);
+            await using var lookup = await contexts.CreateDbContextAsync(CancellationToken.None);
+            var existing = await lookup.Inbox
+                .Where(i => i.Channel == channel && i.EventId == eventId)
+                .Select(i => (long?)i.Id)
+                .FirstOrDefaultAsync(CancellationToken.None);
+            if (existing is null)
+            {
+                pending.Stored.TrySetException(failure);
+                return;
+            }
+
+            pending.Stored.TrySetResult(new InboxReceipt(existing.Value, Duplicate: true));
+        }
+        catch (Exception ex)
+        {
+            pending.Stored.TrySetException(ex);
+        }
+    }
+
+    private sealed class PendingTurn(InboxItem item)
+    {
+        public InboxItem Item { get; } = item;
+
+        public TaskCompletionSource<InboxReceipt> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     public static InboundTurn Deserialize(InboxItem item) =>

@@ -118,7 +118,7 @@ internal sealed partial class TurnPipeline
         }
         var citations = CitedSources(text, passages);
         var firstTokenMs = result.FirstTokenAt is { } first ? (int)(first - context.StartedAt).TotalMilliseconds : (int?)null;
-        await FinishAnswerAsync(context, text, citations, result.Model.Id, (int)Math.Min(int.MaxValue, outputTokens), firstTokenMs, cancellationToken, result.ContentFiltered);
+        var delivered = await FinishAnswerAsync(context, text, citations, result.Model.Id, (int)Math.Min(int.MaxValue, outputTokens), firstTokenMs, cancellationToken, result.ContentFiltered);
 
         var latency = ElapsedMs(context);
         await usage.RecordAsync(
@@ -126,7 +126,8 @@ internal sealed partial class TurnPipeline
                 result.Model.CostMicroUsd(inputTokens, outputTokens), latency, firstTokenMs,
                 result.Interrupted ? UsageOutcome.Failed : UsageOutcome.Answered),
             reservation,
-            cancellationToken);
+            cancellationToken,
+            delivered.WriteAsync);
         Log.Answered(logger, context.TurnId, result.Model.Id, latency, firstTokenMs, inputTokens, outputTokens);
     }
 
@@ -144,16 +145,20 @@ internal sealed partial class TurnPipeline
         await context.Reply.AppendAsync(text, cancellationToken);
         var firstTokenMs = ElapsedMs(context);
         var citations = cited.Select((p, i) => ToCitation(i + 1, p)).ToList();
-        await FinishAnswerAsync(context, text, citations, ExtractiveModelId, outputTokens, firstTokenMs, cancellationToken);
+        var delivered = await FinishAnswerAsync(context, text, citations, ExtractiveModelId, outputTokens, firstTokenMs, cancellationToken);
         await usage.RecordAsync(
             new TurnUsage(context.User.Id, context.Conversation.Channel, context.Conversation.Id, ExtractiveModelId, questionTokens, outputTokens, 0, ElapsedMs(context), firstTokenMs, UsageOutcome.Answered),
             null,
-            cancellationToken);
+            cancellationToken,
+            delivered.WriteAsync);
         Log.Answered(logger, context.TurnId, ExtractiveModelId, firstTokenMs, firstTokenMs, questionTokens, outputTokens);
     }
 
-    /// <summary>Stores the answer, then sends the final message, then marks it delivered: a retry re-sends only what never arrived.</summary>
-    private async Task FinishAnswerAsync(TurnContext context, string text, List<Citation> citations, string model, int outputTokens, int? firstTokenMs, CancellationToken cancellationToken, bool contentFiltered = false)
+    /// <summary>
+    /// Stores the answer, then sends the final message. The returned delivery mark is written with the turn's usage, in
+    /// one transaction: a retry re-sends only what never arrived.
+    /// </summary>
+    private async Task<Delivery> FinishAnswerAsync(TurnContext context, string text, List<Citation> citations, string model, int outputTokens, int? firstTokenMs, CancellationToken cancellationToken, bool contentFiltered = false)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var message = new Message
@@ -181,7 +186,7 @@ internal sealed partial class TurnPipeline
         }
 
         var externalId = await context.Reply.CompleteAsync(new FinalReply(text, ReplyKind.Answer, citations, [], message.Id, model), cancellationToken);
-        await MarkDeliveredAsync(message.Id, externalId, cancellationToken);
+        return new Delivery(message.Id, externalId, clock.GetUtcNow().UtcDateTime);
     }
 
     /// <summary>Stores the question, in the admission's transaction.</summary>

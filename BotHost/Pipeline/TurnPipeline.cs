@@ -169,18 +169,19 @@ internal sealed partial class TurnPipeline(
         {
             var citations = CitationJson.Read(answer.CitationsJson);
             var externalId = await context.Reply.CompleteAsync(new FinalReply(answer.Content, ReplyKind.Answer, citations, [], answer.Id, answer.Model), cancellationToken);
-            await MarkDeliveredAsync(answer.Id, externalId, cancellationToken);
+            await using var marking = await contexts.CreateDbContextAsync(cancellationToken);
+            await new Delivery(answer.Id, externalId, clock.GetUtcNow().UtcDateTime).WriteAsync(marking, cancellationToken);
         }
 
         return true;
     }
 
-    private async Task MarkDeliveredAsync(long messageId, string? externalId, CancellationToken cancellationToken)
+    /// <summary>An answer the channel received: when, and the channel's id for it (for feedback and edits).</summary>
+    private sealed record Delivery(long MessageId, string? ExternalId, DateTime At)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var now = clock.GetUtcNow().UtcDateTime;
-        await db.Messages.Where(m => m.Id == messageId)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeliveredAt, now).SetProperty(m => m.ExternalMessageId, externalId), cancellationToken);
+        public async Task WriteAsync(ChatDbContext db, CancellationToken cancellationToken) =>
+            await db.Messages.Where(m => m.Id == MessageId)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeliveredAt, At).SetProperty(m => m.ExternalMessageId, ExternalId), cancellationToken);
     }
 
     private async Task RecordFeedbackAsync(InboundTurn turn, User user, CancellationToken cancellationToken)

@@ -24,8 +24,11 @@ internal sealed record TokenReservation(DateTime ReservedAt, long Tokens);
 
 internal sealed class UsageRecorder(IDbContextFactory<ChatDbContext> contexts, Telemetry.ChatBotMetrics metrics, TimeProvider clock)
 {
-    /// <summary>Writes the usage row and, in the same transaction, settles the turn's quota reservation to the real usage.</summary>
-    public async Task RecordAsync(TurnUsage usage, TokenReservation? reservation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the usage row and, in the same transaction, settles the turn's quota reservation to the real usage and
+    /// runs <paramref name="alsoWrite"/> (the answer's delivery mark): one commit ends the turn's bookkeeping.
+    /// </summary>
+    public async Task RecordAsync(TurnUsage usage, TokenReservation? reservation, CancellationToken cancellationToken, Func<ChatDbContext, CancellationToken, Task>? alsoWrite = null)
     {
         ArgumentNullException.ThrowIfNull(usage);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -51,6 +54,11 @@ internal sealed class UsageRecorder(IDbContextFactory<ChatDbContext> contexts, T
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(cancellationToken);
+        if (alsoWrite is not null)
+        {
+            await alsoWrite(db, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         metrics.TurnEnded(usage.Channel, usage.Outcome, usage.Model, usage.InputTokens, usage.OutputTokens, usage.CostMicroUsd, usage.LatencyMs, usage.TimeToFirstTokenMs);
     }

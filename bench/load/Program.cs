@@ -21,6 +21,8 @@ var turnsPerConversation = int.Parse(BenchMachine.Arg("--turns", "3"), CultureIn
 var firstTokenDelay = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("--first-token-ms", "300"), CultureInfo.InvariantCulture));
 var tokenDelay = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("--token-ms", "20"), CultureInfo.InvariantCulture));
 var write = BenchMachine.Arg("--write", "");
+var warmUp = int.Parse(BenchMachine.Arg("--warm-up", "100"), CultureInfo.InvariantCulture);
+var only = BenchMachine.Arg("--targets", "").Split(',', StringSplitOptions.RemoveEmptyEntries); // e.g. chatbot: profile one target
 const string Answer = "The VPN client is in the Software Center. Sign in with your work account and pick the nearest gateway. It reconnects by itself after sleep.";
 
 var machine = CaptureMachine();
@@ -35,9 +37,9 @@ foreach (var channel in channels)
     var peer = channel == "slack" ? "bolt" : "botbuilder";
     foreach (var conversations in scenarios)
     {
-        foreach (var target in new[] { "chatbot", peer })
+        foreach (var target in new[] { "chatbot", peer }.Where(t => only.Length == 0 || only.Contains(t)))
         {
-            var result = await LoadRun.RunAsync(target, channel, conversations, turnsPerConversation, FakeReply.Text(Answer, firstTokenDelay, tokenDelay, pieceLength: 6, promptTokens: 900, completionTokens: 30));
+            var result = await LoadRun.RunAsync(target, channel, conversations, turnsPerConversation, warmUp, FakeReply.Text(Answer, firstTokenDelay, tokenDelay, pieceLength: 6, promptTokens: 900, completionTokens: 30));
             results.Add(result);
             Console.WriteLine(result.Line());
         }
@@ -105,7 +107,7 @@ internal static class LoadRun
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromMinutes(3);
 
-    public static async Task<LoadResult> RunAsync(string target, string channel, int conversations, int turnsPerConversation, FakeReply reply)
+    public static async Task<LoadResult> RunAsync(string target, string channel, int conversations, int turnsPerConversation, int warmUp, FakeReply reply)
     {
         await using var model = await FakeOpenAiServer.StartAsync();
         model.Default = _ => reply;
@@ -146,8 +148,9 @@ internal static class LoadRun
         var replies = new ConcurrentBag<double>();
         var failed = 0;
 
-        // Warm-up (JIT, pools, keys): a few turns on conversations of their own, not measured.
-        await Task.WhenAll(Enumerable.Range(0, Math.Min(conversations, 10)).Select(c => PlayAsync(c + 100_000, 2)));
+        // Warm-up (JIT, pools, keys), not measured: the same shape on conversations of their own, never more of them
+        // than the scenario has, so the peak memory stays the scenario's.
+        await Task.WhenAll(Enumerable.Range(0, Math.Max(1, Math.Min(conversations, warmUp))).Select(c => PlayAsync(c + 100_000, turnsPerConversation)));
         if (failed > 0)
         {
             throw new InvalidOperationException($"{target} failed {failed} warm-up turns: {process.Output}");
@@ -156,6 +159,11 @@ internal static class LoadRun
         await Task.WhenAll(Enumerable.Range(0, conversations).Select(c => PlayAsync(c, turnsPerConversation, acks, replies)));
         clock.Stop();
         var peak = BenchMachine.PeakRssMb(process.ProcessId);
+        if (Environment.GetEnvironmentVariable("CHATBOT_BENCH_PRINT_OUTPUT") == "1")
+        {
+            Console.WriteLine(process.Output);
+        }
+
         var turns = conversations * turnsPerConversation;
         return new LoadResult(target, channel, conversations, turns, failed, (turns - failed) / clock.Elapsed.TotalSeconds,
             BenchMachine.Percentile(acks, 50), BenchMachine.Percentile(acks, 99), BenchMachine.Percentile(replies, 50), BenchMachine.Percentile(replies, 99), peak);
@@ -232,11 +240,14 @@ internal static class LoadRun
             .AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var group in results.GroupBy(r => (r.Channel, r.Conversations)))
         {
-            var ours = group.Single(r => r.Target == "chatbot");
-            var peer = group.Single(r => r.Target != "chatbot");
-            foreach (var r in new[] { ours, peer })
+            foreach (var r in group)
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Channel} | {r.Conversations} | {r.Target} | {r.TurnsPerSecond:F1} | {r.AckP50:F1} / {r.AckP99:F1} | {r.ReplyP50:F0} / {r.ReplyP99:F0} | {r.PeakRssMb:F0} | {r.Failed} |");
+            }
+
+            if (group.SingleOrDefault(r => r.Target == "chatbot") is not { } ours || group.SingleOrDefault(r => r.Target != "chatbot") is not { } peer)
+            {
+                continue;
             }
 
             text.AppendLine(CultureInfo.InvariantCulture,
@@ -278,6 +289,15 @@ internal sealed class TargetProcess : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Limits__FailedVerificationsPerMinute"] = "100000",
         };
+
+        // CHATBOT_BENCH_HOST_<NAME>=value sets <NAME> for ChatBot's process only (runtime knobs while profiling).
+        foreach (var entry in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>())
+        {
+            if (entry.Key is string name && name.StartsWith("CHATBOT_BENCH_HOST_", StringComparison.Ordinal))
+            {
+                environment[name["CHATBOT_BENCH_HOST_".Length..]] = (string)entry.Value!;
+            }
+        }
         foreach (var (key, value) in FakeSlack.HostSettings(slack).Concat(FakeTeamsChannel.HostSettings(teams)))
         {
             if (key != "Slack:StreamIntervalSeconds") // ChatBot's own default pacing, as deployed
