@@ -9,7 +9,8 @@ using ChatBot.TestSupport.Fakes;
 using Microsoft.Data.Sqlite;
 
 // Usage: dotnet run -c Release --project bench/load [-- --conversations 1,50,500 --turns 3 --channels slack,teams
-//        --first-token-ms 300 --token-ms 20 --write bench/RESULTS.md]
+//        --first-token-ms 300 --token-ms 20 --warm-up 500 --targets chatbot,bolt,botbuilder --database sqlite|postgres
+//        --write bench/RESULTS.md]
 // For each channel and load, runs ChatBot and that channel's peer (Slack: a Bolt app; Teams: a botbuilder bot, both
 // from bench/peers, installed with npm ci) as real processes against the same fake model and fake channel, plays the
 // channel (signed Slack event callbacks; Teams activities with JWTs from the fake's OpenID keys), and prints per target
@@ -22,10 +23,11 @@ var firstTokenDelay = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("-
 var tokenDelay = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("--token-ms", "20"), CultureInfo.InvariantCulture));
 var write = BenchMachine.Arg("--write", "");
 var warmUp = int.Parse(BenchMachine.Arg("--warm-up", "500"), CultureInfo.InvariantCulture);
+var database = BenchMachine.Arg("--database", "sqlite"); // postgres: a fresh database per run on CHATBOT_TEST_POSTGRES's server
 var only = BenchMachine.Arg("--targets", "").Split(',', StringSplitOptions.RemoveEmptyEntries); // e.g. chatbot: profile one target
 const string Answer = "The VPN client is in the Software Center. Sign in with your work account and pick the nearest gateway. It reconnects by itself after sleep.";
 
-var machine = CaptureMachine();
+var machine = CaptureMachine(database);
 Console.WriteLine(machine);
 var settings = string.Create(CultureInfo.InvariantCulture,
     $"model: first token after {firstTokenDelay.TotalMilliseconds} ms, then {Answer.Length / 6 + 1} pieces every {tokenDelay.TotalMilliseconds} ms; {turnsPerConversation} turns per conversation, sequential within a conversation, all conversations at once");
@@ -39,7 +41,7 @@ foreach (var channel in channels)
     {
         foreach (var target in new[] { "chatbot", peer }.Where(t => only.Length == 0 || only.Contains(t)))
         {
-            var result = await LoadRun.RunAsync(target, channel, conversations, turnsPerConversation, warmUp, FakeReply.Text(Answer, firstTokenDelay, tokenDelay, pieceLength: 6, promptTokens: 900, completionTokens: 30));
+            var result = await LoadRun.RunAsync(target, channel, conversations, turnsPerConversation, warmUp, database, FakeReply.Text(Answer, firstTokenDelay, tokenDelay, pieceLength: 6, promptTokens: 900, completionTokens: 30));
             results.Add(result);
             Console.WriteLine(result.Line());
         }
@@ -69,12 +71,12 @@ if (write.Length > 0)
     Console.WriteLine($"wrote {write}");
 }
 
-static string CaptureMachine()
+static string CaptureMachine(string database)
 {
     var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
     var memory = long.Parse(File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     var node = RunQuietly("node", "--version");
-    return $"machine: {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; {cpu}; {Environment.ProcessorCount} cores; {memory / 1024 / 1024} GiB; .NET {Environment.Version}; node {node}; ChatBot on SQLite (embedded default)";
+    return $"machine: {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; {cpu}; {Environment.ProcessorCount} cores; {memory / 1024 / 1024} GiB; .NET {Environment.Version}; node {node}; ChatBot on {(database == "postgres" ? "PostgreSQL (same machine)" : "SQLite (embedded default)")}";
 }
 
 static string RunQuietly(string file, string argument)
@@ -109,15 +111,16 @@ internal static class LoadRun
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromMinutes(3);
 
-    public static async Task<LoadResult> RunAsync(string target, string channel, int conversations, int turnsPerConversation, int warmUp, FakeReply reply)
+    public static async Task<LoadResult> RunAsync(string target, string channel, int conversations, int turnsPerConversation, int warmUp, string database, FakeReply reply)
     {
         await using var model = await FakeOpenAiServer.StartAsync();
         model.Default = _ => reply;
         await using var slack = await FakeSlack.StartAsync();
         await using var teams = await FakeTeamsChannel.StartAsync();
         using var directory = new TempDirectory();
+        await using var postgres = target == "chatbot" && database == "postgres" ? await PostgresTestDatabase.CreateAsync() : null;
         await using var process = target == "chatbot"
-            ? await TargetProcess.StartChatBotAsync(directory, model, slack, teams)
+            ? await TargetProcess.StartChatBotAsync(directory, postgres, model, slack, teams)
             : await TargetProcess.StartPeerAsync(target, model, slack, teams);
 
         // Replies are matched to the conversation waiting for them as the fake channel records them.
@@ -286,11 +289,12 @@ internal sealed class TargetProcess : IAsyncDisposable
 
     public int ProcessId => _host?.ProcessId ?? _node!.Id;
 
-    public static async Task<TargetProcess> StartChatBotAsync(TempDirectory directory, FakeOpenAiServer model, FakeSlack slack, FakeTeamsChannel teams)
+    public static async Task<TargetProcess> StartChatBotAsync(TempDirectory directory, PostgresTestDatabase? postgres, FakeOpenAiServer model, FakeSlack slack, FakeTeamsChannel teams)
     {
         var environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__ChatBot"] = $"Data Source={directory.File("bench.db")}",
+            ["ConnectionStrings__ChatBot"] = postgres?.ConnectionString ?? $"Data Source={directory.File("bench.db")}",
+            ["Database__Provider"] = postgres is null ? "Sqlite" : "Postgres",
             ["Knowledge__BlobPath"] = directory.File("blobs"),
             ["Llm__Provider"] = "OpenAICompatible",
             ["Llm__Endpoint"] = model.Endpoint,
@@ -322,7 +326,9 @@ internal sealed class TargetProcess : IAsyncDisposable
         }
 
         // The load comes from many people, each within the default quotas' spirit; lift the per-role caps so they never bind.
-        await using (var connection = new SqliteConnection($"Data Source={directory.File("bench.db")};Pooling=False"))
+        await using (System.Data.Common.DbConnection connection = postgres is null
+            ? new SqliteConnection($"Data Source={directory.File("bench.db")};Pooling=False")
+            : new Npgsql.NpgsqlConnection(postgres.ConnectionString))
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
