@@ -9,7 +9,7 @@ using ChatBot.TestSupport.Fakes;
 using Microsoft.Data.Sqlite;
 
 // Usage: dotnet run -c Release --project bench/load [-- --conversations 1,50,500 --turns 3 --channels slack,teams
-//        --first-token-ms 300 --token-ms 20 --warm-up 500 --targets chatbot,bolt,botbuilder --database sqlite|postgres
+//        --first-token-ms 300 --token-ms 20 --warm-up 500 --think-ms 0 --targets chatbot,bolt,botbuilder --database sqlite|postgres
 //        --write bench/RESULTS.md]
 // For each channel and load, runs ChatBot and that channel's peer (Slack: a Bolt app; Teams: a botbuilder bot, both
 // from bench/peers, installed with npm ci) as real processes against the same fake model and fake channel, plays the
@@ -24,6 +24,7 @@ var tokenDelay = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("--toke
 var write = BenchMachine.Arg("--write", "");
 var warmUp = int.Parse(BenchMachine.Arg("--warm-up", "500"), CultureInfo.InvariantCulture);
 var database = BenchMachine.Arg("--database", "sqlite"); // postgres: a fresh database per run on CHATBOT_TEST_POSTGRES's server
+LoadRun.ThinkTime = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("--think-ms", "0"), CultureInfo.InvariantCulture));
 var only = BenchMachine.Arg("--targets", "").Split(',', StringSplitOptions.RemoveEmptyEntries); // e.g. chatbot: profile one target
 const string Answer = "The VPN client is in the Software Center. Sign in with your work account and pick the nearest gateway. It reconnects by itself after sleep.";
 
@@ -110,6 +111,9 @@ internal sealed record LoadResult(
 internal static class LoadRun
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>A pause between a reply and the conversation's next message (--think-ms; 0: at once).</summary>
+    public static TimeSpan ThinkTime { get; set; }
 
     public static async Task<LoadResult> RunAsync(string target, string channel, int conversations, int turnsPerConversation, int warmUp, string database, FakeReply reply)
     {
@@ -233,6 +237,10 @@ internal static class LoadRun
                 }
 
                 replyTimes?.Add(Stopwatch.GetElapsedTime(sent, await done.Task).TotalMilliseconds);
+                if (ThinkTime > TimeSpan.Zero)
+                {
+                    await Task.Delay(ThinkTime);
+                }
             }
         }
     }
