@@ -52,7 +52,9 @@ run_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGROOT/server.log" -w -t 60 \
 export CHATBOT_TEST_POSTGRES="Host=127.0.0.1;Port=$PGPORT;Username=postgres;Database=postgres"
 log "PostgreSQL 15 on 127.0.0.1:$PGPORT"
 
-# 4. Build and test.
+# 4. Build and test. Every test host watches its content files; with inotify that is one instance per watcher, and
+# the per-user limit (often 128) is shared with whatever else runs: poll instead, so parallel test hosts never hit it.
+export DOTNET_USE_POLLING_FILE_WATCHER=true
 dotnet tool restore >/dev/null
 LOG="$PGROOT/dotnet-test.log"
 set +e

@@ -126,8 +126,8 @@ internal sealed partial class TurnPipeline
                 result.Model.CostMicroUsd(inputTokens, outputTokens), latency, firstTokenMs,
                 result.Interrupted ? UsageOutcome.Failed : UsageOutcome.Answered),
             reservation,
-            cancellationToken,
-            delivered.WriteAsync);
+            delivered.WriteAsync,
+            cancellationToken);
         Log.Answered(logger, context.TurnId, result.Model.Id, latency, firstTokenMs, inputTokens, outputTokens);
     }
 
@@ -149,8 +149,8 @@ internal sealed partial class TurnPipeline
         await usage.RecordAsync(
             new TurnUsage(context.User.Id, context.Conversation.Channel, context.Conversation.Id, ExtractiveModelId, questionTokens, outputTokens, 0, ElapsedMs(context), firstTokenMs, UsageOutcome.Answered),
             null,
-            cancellationToken,
-            delivered.WriteAsync);
+            delivered.WriteAsync,
+            cancellationToken);
         Log.Answered(logger, context.TurnId, ExtractiveModelId, firstTokenMs, firstTokenMs, questionTokens, outputTokens);
     }
 

@@ -24,11 +24,15 @@ internal sealed record TokenReservation(DateTime ReservedAt, long Tokens);
 
 internal sealed class UsageRecorder(IDbContextFactory<ChatDbContext> contexts, Telemetry.ChatBotMetrics metrics, TimeProvider clock)
 {
+    /// <summary>Writes the usage row and, in the same transaction, settles the turn's quota reservation to the real usage.</summary>
+    public Task RecordAsync(TurnUsage usage, TokenReservation? reservation, CancellationToken cancellationToken) =>
+        RecordAsync(usage, reservation, null, cancellationToken);
+
     /// <summary>
-    /// Writes the usage row and, in the same transaction, settles the turn's quota reservation to the real usage and
-    /// runs <paramref name="alsoWrite"/> (the answer's delivery mark): one commit ends the turn's bookkeeping.
+    /// As above, and runs <paramref name="alsoWrite"/> (the answer's delivery mark) in the same transaction: one commit
+    /// ends the turn's bookkeeping.
     /// </summary>
-    public async Task RecordAsync(TurnUsage usage, TokenReservation? reservation, CancellationToken cancellationToken, Func<ChatDbContext, CancellationToken, Task>? alsoWrite = null)
+    public async Task RecordAsync(TurnUsage usage, TokenReservation? reservation, Func<ChatDbContext, CancellationToken, Task>? alsoWrite, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(usage);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
