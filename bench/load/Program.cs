@@ -15,7 +15,8 @@ using Microsoft.Data.Sqlite;
 // from bench/peers, installed with npm ci) as real processes against the same fake model and fake channel, plays the
 // channel (signed Slack event callbacks; Teams activities with JWTs from the fake's OpenID keys), and prints per target
 // webhook acknowledgement p50/p99, reply p50/p99 (sent → final reply recorded by the fake channel), turns/s and the
-// target's peak memory; then one table with ChatBot / peer ratios.
+// target's peak memory; then one table with ChatBot / peer ratios. Profiling aids: CHATBOT_BENCH_HOST_<NAME>=value sets
+// <NAME> in ChatBot's process only; CHATBOT_BENCH_PRINT_OUTPUT=1 prints its output and the channel calls per method.
 var scenarios = BenchMachine.Arg("--conversations", "1,50,500").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var channels = BenchMachine.Arg("--channels", "slack,teams").Split(',');
 var turnsPerConversation = int.Parse(BenchMachine.Arg("--turns", "3"), CultureInfo.InvariantCulture);
@@ -24,7 +25,7 @@ var tokenDelay = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("--toke
 var write = BenchMachine.Arg("--write", "");
 var warmUp = int.Parse(BenchMachine.Arg("--warm-up", "500"), CultureInfo.InvariantCulture);
 var database = BenchMachine.Arg("--database", "sqlite"); // postgres: a fresh database per run on CHATBOT_TEST_POSTGRES's server
-LoadRun.ThinkTime = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("--think-ms", "0"), CultureInfo.InvariantCulture));
+var thinkTime = TimeSpan.FromMilliseconds(double.Parse(BenchMachine.Arg("--think-ms", "0"), CultureInfo.InvariantCulture));
 var only = BenchMachine.Arg("--targets", "").Split(',', StringSplitOptions.RemoveEmptyEntries); // e.g. chatbot: profile one target
 const string Answer = "The VPN client is in the Software Center. Sign in with your work account and pick the nearest gateway. It reconnects by itself after sleep.";
 
@@ -42,7 +43,7 @@ foreach (var channel in channels)
     {
         foreach (var target in new[] { "chatbot", peer }.Where(t => only.Length == 0 || only.Contains(t)))
         {
-            var result = await LoadRun.RunAsync(target, channel, conversations, turnsPerConversation, warmUp, database, FakeReply.Text(Answer, firstTokenDelay, tokenDelay, pieceLength: 6, promptTokens: 900, completionTokens: 30));
+            var result = await LoadRun.RunAsync(target, channel, conversations, turnsPerConversation, warmUp, thinkTime, database, FakeReply.Text(Answer, firstTokenDelay, tokenDelay, pieceLength: 6, promptTokens: 900, completionTokens: 30));
             results.Add(result);
             Console.WriteLine(result.Line());
         }
@@ -112,10 +113,8 @@ internal static class LoadRun
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromMinutes(3);
 
-    /// <summary>A pause between a reply and the conversation's next message (--think-ms; 0: at once).</summary>
-    public static TimeSpan ThinkTime { get; set; }
 
-    public static async Task<LoadResult> RunAsync(string target, string channel, int conversations, int turnsPerConversation, int warmUp, string database, FakeReply reply)
+    public static async Task<LoadResult> RunAsync(string target, string channel, int conversations, int turnsPerConversation, int warmUp, TimeSpan thinkTime, string database, FakeReply reply)
     {
         await using var model = await FakeOpenAiServer.StartAsync();
         model.Default = _ => reply;
@@ -237,9 +236,9 @@ internal static class LoadRun
                 }
 
                 replyTimes?.Add(Stopwatch.GetElapsedTime(sent, await done.Task).TotalMilliseconds);
-                if (ThinkTime > TimeSpan.Zero)
+                if (thinkTime > TimeSpan.Zero)
                 {
-                    await Task.Delay(ThinkTime);
+                    await Task.Delay(thinkTime); // --think-ms: a person reads the answer before writing again
                 }
             }
         }

@@ -51,9 +51,7 @@ public sealed class HostStartupTests
     {
         await using var database = await PostgresTestDatabase.CreateAsync();
         using var app = new ChatBotAppFactory()
-            .With("Database:Provider", "Postgres")
-            .With("Database:AutoMigrate", "true")
-            .With("ConnectionStrings:ChatBot", database.ConnectionString);
+            .WithPostgres(database);
         using var client = app.CreateClient();
 
         var ready = await client.GetAsync(new Uri("/readyz", UriKind.Relative));

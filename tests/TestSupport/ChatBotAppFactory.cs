@@ -32,6 +32,15 @@ public class ChatBotAppFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    /// <summary>Runs the host on <paramref name="database"/> (PostgreSQL), migrated at start.</summary>
+    public ChatBotAppFactory WithPostgres(PostgresTestDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        return With("Database:Provider", "Postgres")
+            .With("Database:AutoMigrate", "true")
+            .With("ConnectionStrings:ChatBot", database.ConnectionString);
+    }
+
     /// <summary>Replaces services (a narrow seam, such as the knowledge retriever); call before the first client is created.</summary>
     public ChatBotAppFactory WithServices(Action<IServiceCollection> configure)
     {

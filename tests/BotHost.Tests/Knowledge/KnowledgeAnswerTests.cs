@@ -47,9 +47,7 @@ public sealed class KnowledgeAnswerTests
     {
         await using var database = await PostgresTestDatabase.CreateAsync();
         using var app = new ChatBotAppFactory()
-            .With("Database:Provider", "Postgres")
-            .With("Database:AutoMigrate", "true")
-            .With("ConnectionStrings:ChatBot", database.ConnectionString);
+            .WithPostgres(database);
         var chat = await ChatDriver.SignInNewUserAsync(app);
         await IngestAndWaitAsync(app, "vpn-guide.md", VpnGuide, DocumentScope.Organisation);
 

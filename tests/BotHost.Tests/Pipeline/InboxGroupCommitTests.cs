@@ -26,9 +26,7 @@ public sealed class InboxGroupCommitTests
         await using var database = await PostgresTestDatabase.CreateAsync();
         using var app = new ChatBotAppFactory()
             .With("Hosting:Role", "web")
-            .With("Database:Provider", "Postgres")
-            .With("Database:AutoMigrate", "true")
-            .With("ConnectionStrings:ChatBot", database.ConnectionString);
+            .WithPostgres(database);
         await AssertBurstAsync(app);
     }
 
