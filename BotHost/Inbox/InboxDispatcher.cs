@@ -33,7 +33,11 @@ internal sealed partial class InboxDispatcher(
     ILogger<InboxDispatcher> logger) : BackgroundService
 {
     private readonly string _owner = host.Name;
+    /// <summary>The most turns marked finished in one write.</summary>
+    private const int MaxCompletionsPerWrite = 256;
+
     private readonly ConcurrentDictionary<long, Task> _running = new();
+    private GroupCommit<Completion, bool>? _completions;
 
     public string Owner => _owner;
 
@@ -139,13 +143,13 @@ internal sealed partial class InboxDispatcher(
                     Log.GiveUpNotDelivered(logger, item.Id, ex);
                 }
 
-                await FinishAsync(item.Id, InboxStatus.Failed, $"Gave up after {o.MaxAttempts} attempts.", CancellationToken.None);
+                await FinishAsync(item.Id, InboxStatus.Failed, $"Gave up after {o.MaxAttempts} attempts.");
                 Log.GaveUp(logger, item.Id, o.MaxAttempts);
             }
             else
             {
                 await processor.ProcessAsync(item, turnCts.Token);
-                await FinishAsync(item.Id, InboxStatus.Done, null, CancellationToken.None);
+                await FinishAsync(item.Id, InboxStatus.Done, null);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -203,20 +207,46 @@ internal sealed partial class InboxDispatcher(
         }
     });
 
-    private async Task FinishAsync(long id, InboxStatus status, string? error, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks a turn finished. Turns that finish while another completion is being written are marked together in the
+    /// next write (one transaction), so a wave of turns ending at once does not queue for the writer one by one.
+    /// </summary>
+    private Task<bool> FinishAsync(long id, InboxStatus status, string? error) =>
+        LazyInitializer.EnsureInitialized(ref _completions, () => new(WriteCompletionsAsync, MaxCompletionsPerWrite))
+            .WriteAsync(new Completion(id, status, error), CancellationToken.None);
+
+    private async Task WriteCompletionsAsync(IReadOnlyList<GroupCommit<Completion, bool>.Entry> batch)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
+        await using var transaction = batch.Count > 1 ? await db.Database.BeginTransactionAsync(CancellationToken.None) : null;
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.Inbox
-            .Where(i => i.Id == id && i.LeaseOwner == _owner)
-            .ExecuteUpdateAsync(
-                s => s.SetProperty(i => i.Status, status)
-                    .SetProperty(i => i.CompletedAt, now)
-                    .SetProperty(i => i.LeaseOwner, (string?)null)
-                    .SetProperty(i => i.LeaseUntil, (DateTime?)null)
-                    .SetProperty(i => i.Error, error),
-                cancellationToken);
+        foreach (var outcome in batch.GroupBy(e => (e.Item.Status, e.Item.Error)))
+        {
+            var (status, error) = outcome.Key;
+            var ids = outcome.Select(e => e.Item.Id).ToList();
+            await db.Inbox
+                .Where(i => ids.Contains(i.Id) && i.LeaseOwner == _owner)
+                .ExecuteUpdateAsync(
+                    s => s.SetProperty(i => i.Status, status)
+                        .SetProperty(i => i.CompletedAt, now)
+                        .SetProperty(i => i.LeaseOwner, (string?)null)
+                        .SetProperty(i => i.LeaseUntil, (DateTime?)null)
+                        .SetProperty(i => i.Error, error),
+                    CancellationToken.None);
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+
+        foreach (var entry in batch)
+        {
+            entry.Complete(true);
+        }
     }
+
+    private sealed record Completion(long Id, InboxStatus Status, string? Error);
 
     /// <summary>Gives the lease back; the turn becomes claimable again after <paramref name="delay"/>.</summary>
     private async Task ReleaseAsync(long id, TimeSpan delay)

@@ -10,8 +10,8 @@ namespace ChatBot.BotHost.Inbox;
 
 /// <summary>
 /// Stores verified turns, once per (channel, event id), and wakes the dispatcher. Turns that arrive while a write is
-/// under way are stored together in the next write (group commit): a burst of webhooks costs a few transactions, not
-/// one each, and none waits behind the others' commits. The first caller writes at once, so a lone turn is not delayed.
+/// under way are stored together in the next write (<see cref="GroupCommit{TItem, TResult}"/>): a burst of webhooks
+/// costs a few transactions, not one each. The first caller writes at once, so a lone turn is not delayed.
 /// </summary>
 internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, InboxSignal signal, HostInstance host, TimeProvider clock) : ITurnInbox
 {
@@ -20,14 +20,14 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
     /// <summary>The most turns stored in one write.</summary>
     internal const int MaxBatch = 256;
 
-    private readonly Lock _sync = new();
-    private List<PendingTurn> _queue = [];
-    private bool _writing;
+    private GroupCommit<InboxItem, InboxReceipt>? _writes;
 
-    public async Task<InboxReceipt> AcceptAsync(InboundTurn turn, CancellationToken cancellationToken)
+    private GroupCommit<InboxItem, InboxReceipt> Writes => LazyInitializer.EnsureInitialized(ref _writes, () => new(StoreAsync, MaxBatch));
+
+    public Task<InboxReceipt> AcceptAsync(InboundTurn turn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(turn);
-        var pending = new PendingTurn(new InboxItem
+        var item = new InboxItem
         {
             Channel = (Channel)turn.Channel,
             EventId = turn.EventId,
@@ -38,72 +38,11 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
             Affinity = turn.Channel is ChannelKind.Web or ChannelKind.Api ? host.Name : null,
             TraceParent = Activity.Current?.Id is { Length: <= 64 } parent && Activity.Current.IdFormat == ActivityIdFormat.W3C ? parent : null,
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
-        });
-
-        bool writer;
-        lock (_sync)
-        {
-            _queue.Add(pending);
-            writer = !_writing;
-            _writing = true;
-        }
-
-        if (writer)
-        {
-            // This caller's turn is first in the queue: one write stores it (and whatever queued meanwhile); turns
-            // still queued after that are written in the background, so this acknowledgement waits for one write only.
-            if (await WriteNextBatchAsync())
-            {
-                _ = Task.Run(WriteQueueAsync, CancellationToken.None);
-            }
-        }
-
-        return await pending.Stored.Task.WaitAsync(cancellationToken);
+        };
+        return Writes.WriteAsync(item, cancellationToken);
     }
 
-    private async Task WriteQueueAsync()
-    {
-        while (await WriteNextBatchAsync())
-        {
-        }
-    }
-
-    /// <summary>Writes up to <see cref="MaxBatch"/> queued turns; false when the queue is empty afterwards (no writer left).</summary>
-    private async Task<bool> WriteNextBatchAsync()
-    {
-        List<PendingTurn> batch;
-        lock (_sync)
-        {
-            if (_queue.Count <= MaxBatch)
-            {
-                batch = _queue;
-                _queue = [];
-            }
-            else
-            {
-                batch = _queue[..MaxBatch];
-                _queue.RemoveRange(0, MaxBatch);
-            }
-        }
-
-        if (batch.Count > 0)
-        {
-            await StoreAsync(batch);
-        }
-
-        lock (_sync)
-        {
-            if (_queue.Count > 0)
-            {
-                return true;
-            }
-
-            _writing = false;
-            return false;
-        }
-    }
-
-    private async Task StoreAsync(List<PendingTurn> batch)
+    private async Task StoreAsync(IReadOnlyList<GroupCommit<InboxItem, InboxReceipt>.Entry> batch)
     {
         // The channels wait for these writes (Slack gives up after 3 s): they go before the turns' own writes.
         using var urgent = DatabaseWritePriority.Urgent();
@@ -114,7 +53,7 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
             await db.SaveChangesAsync(CancellationToken.None);
             foreach (var pending in batch)
             {
-                pending.Stored.TrySetResult(new InboxReceipt(pending.Item.Id, Duplicate: false));
+                pending.Complete(new InboxReceipt(pending.Item.Id, Duplicate: false));
             }
         }
         catch (DbUpdateException ex)
@@ -137,21 +76,21 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
         {
             foreach (var pending in batch)
             {
-                pending.Stored.TrySetException(ex);
+                pending.Fail(ex);
             }
         }
 
         signal.Notify();
     }
 
-    private async Task StoreOneAsync(PendingTurn pending)
+    private async Task StoreOneAsync(GroupCommit<InboxItem, InboxReceipt>.Entry pending)
     {
         try
         {
             await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
             db.Inbox.Add(pending.Item);
             await db.SaveChangesAsync(CancellationToken.None);
-            pending.Stored.TrySetResult(new InboxReceipt(pending.Item.Id, Duplicate: false));
+            pending.Complete(new InboxReceipt(pending.Item.Id, Duplicate: false));
         }
         catch (DbUpdateException ex)
         {
@@ -159,12 +98,12 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
         }
         catch (Exception ex)
         {
-            pending.Stored.TrySetException(ex);
+            pending.Fail(ex);
         }
     }
 
     /// <summary>The unique (channel, event id) key refused the row: a retry or duplicate delivery. Anything else fails the turn.</summary>
-    private async Task FindDuplicateAsync(PendingTurn pending, DbUpdateException failure)
+    private async Task FindDuplicateAsync(GroupCommit<InboxItem, InboxReceipt>.Entry pending, DbUpdateException failure)
     {
         try
         {
@@ -176,23 +115,16 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
                 .FirstOrDefaultAsync(CancellationToken.None);
             if (existing is null)
             {
-                pending.Stored.TrySetException(failure);
+                pending.Fail(failure);
                 return;
             }
 
-            pending.Stored.TrySetResult(new InboxReceipt(existing.Value, Duplicate: true));
+            pending.Complete(new InboxReceipt(existing.Value, Duplicate: true));
         }
         catch (Exception ex)
         {
-            pending.Stored.TrySetException(ex);
+            pending.Fail(ex);
         }
-    }
-
-    private sealed class PendingTurn(InboxItem item)
-    {
-        public InboxItem Item { get; } = item;
-
-        public TaskCompletionSource<InboxReceipt> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     public static InboundTurn Deserialize(InboxItem item) =>

@@ -1,5 +1,6 @@
 using ChatBot.ChatData.Database;
 using ChatBot.TestSupport;
+using Microsoft.EntityFrameworkCore;
 
 namespace ChatBot.ChatData.Tests;
 
@@ -20,6 +21,60 @@ public sealed class SqliteChatModelTests : ChatModelTests
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _directory.Dispose();
         return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task EveryNativeConnection_HasTheSettings_OnFirstOpen_AndKeepsThemWhenThePoolReusesIt()
+    {
+        // Several contexts open at once: several native connections, each configured on its first open.
+        var contexts = Enumerable.Range(0, 4).Select(_ => NewContext()).ToList();
+        foreach (var db in contexts)
+        {
+            await db.Database.OpenConnectionAsync();
+            Assert.Equal((10000L, 1L), await SettingsAsync(db));
+        }
+
+        // A setting changed behind the interceptor's back stays changed when the pool hands the connection out again:
+        // the settings are sent once per native connection, not on every open.
+        await Pragma(contexts[0], "PRAGMA synchronous=FULL;");
+        foreach (var db in contexts)
+        {
+            await db.DisposeAsync();
+        }
+
+        // The same number of contexts at once again: the pool hands out the same native connections.
+        var reused = new List<long>();
+        var again = Enumerable.Range(0, 4).Select(_ => NewContext()).ToList();
+        foreach (var db in again)
+        {
+            await db.Database.OpenConnectionAsync();
+            var (timeout, synchronous) = await SettingsAsync(db);
+            Assert.Equal(10000L, timeout);
+            reused.Add(synchronous);
+        }
+
+        foreach (var db in again)
+        {
+            await db.DisposeAsync();
+        }
+
+        Assert.Contains(2L, reused); // FULL, as left by the first context
+
+        // A fresh native connection (pool cleared) is configured again.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await using var fresh = NewContext();
+        await fresh.Database.OpenConnectionAsync();
+        Assert.Equal((10000L, 1L), await SettingsAsync(fresh));
+    }
+
+    private static async Task<(long Timeout, long Synchronous)> SettingsAsync(ChatDbContext db) =>
+        (await Pragma(db, "PRAGMA busy_timeout;"), await Pragma(db, "PRAGMA synchronous;"));
+
+    private static async Task<long> Pragma(ChatDbContext db, string sql)
+    {
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]

@@ -65,6 +65,65 @@ public sealed class InboxGroupCommitTests
         });
     }
 
+    [Fact]
+    public async Task WaveOfTurns_FinishingTogether_AreAllMarkedDone_InOrderPerConversation_OnSqlite()
+    {
+        using var app = new ChatBotAppFactory();
+        await AssertWaveFinishesAsync(app);
+    }
+
+    [Fact]
+    public async Task WaveOfTurns_FinishingTogether_AreAllMarkedDone_InOrderPerConversation_OnPostgres()
+    {
+        await using var database = await PostgresTestDatabase.CreateAsync();
+        using var app = new ChatBotAppFactory().WithPostgres(database);
+        await AssertWaveFinishesAsync(app);
+    }
+
+    /// <summary>
+    /// Many turns end at about the same time, so their completions are written in groups: each turn is marked done
+    /// (lease cleared, no error), and a conversation's second turn still runs only after its first is marked.
+    /// </summary>
+    private static async Task AssertWaveFinishesAsync(ChatBotAppFactory app)
+    {
+        _ = app.Server;
+        var inbox = app.Services.GetRequiredService<ITurnInbox>();
+        var turns = Enumerable.Range(0, 80).SelectMany(c => new[] { WebTurn(c, 1), WebTurn(c, 2) }).ToList();
+        await Task.WhenAll(turns.Select(t => Task.Run(() => inbox.AcceptAsync(t, CancellationToken.None))));
+
+        await app.WaitForAsync(async db => await db.Inbox.CountAsync(i => i.Status == InboxStatus.Done) == turns.Count, TimeSpan.FromSeconds(60));
+        await using var db = app.Db();
+        var items = await db.Inbox.AsNoTracking().ToListAsync();
+        Assert.Equal(turns.Count, items.Count);
+        Assert.All(items, i =>
+        {
+            Assert.NotNull(i.CompletedAt);
+            Assert.Null(i.LeaseOwner);
+            Assert.Null(i.LeaseUntil);
+            Assert.Null(i.Error);
+            Assert.Equal(1, i.Attempts);
+        });
+
+        // Within a conversation the second turn started after the first was finished.
+        foreach (var conversation in items.GroupBy(i => i.ConversationKey))
+        {
+            var ordered = conversation.OrderBy(i => i.Id).ToList();
+            Assert.Equal(2, ordered.Count);
+            var secondAnswer = await db.Messages.AsNoTracking().SingleAsync(m => m.InboxItemId == ordered[1].Id && m.Role == ChatBot.ChatData.Conversations.MessageRole.Assistant);
+            Assert.True(secondAnswer.CreatedAt >= ordered[0].CompletedAt, $"{conversation.Key}: second answered at {secondAnswer.CreatedAt:O}, first finished at {ordered[0].CompletedAt:O}");
+        }
+    }
+
+    private static InboundTurn WebTurn(int conversation, int number) => new()
+    {
+        Channel = ChannelKind.Web,
+        EventId = $"wave-{conversation}-{number}",
+        TenantId = "web",
+        Conversation = new ConversationReference($"wave-{conversation}", "", ConversationType.Personal),
+        User = new UserReference($"wave-user-{conversation}", $"Person {conversation}"),
+        Text = "Where is the VPN guide?",
+    };
+
     private static InboundTurn Turn(string eventId) => new()
     {
         Channel = ChannelKind.Slack,
