@@ -165,8 +165,7 @@ internal sealed partial class SlackChannelContext(SlackBotApi api, IChannelInsta
     private async Task<string?> AssistantContextAsync(InboundTurn turn, string channel, string threadTs, CancellationToken cancellationToken)
     {
         // The legacy assistant pane keeps a context per thread; the agent view one per DM.
-        var saved = await threads.FindAsync(ChannelKind.Slack, turn.TenantId, SlackAddress.AssistantThreadKey(channel, threadTs), cancellationToken)
-            ?? await threads.FindAsync(ChannelKind.Slack, turn.TenantId, SlackAddress.AssistantThreadKey(channel, ""), cancellationToken);
+        var saved = await threads.FindFirstAsync(ChannelKind.Slack, turn.TenantId, [SlackAddress.AssistantThreadKey(channel, threadTs), SlackAddress.AssistantThreadKey(channel, "")], cancellationToken);
         if (saved?.Address.GetValueOrDefault(SlackAddress.ContextChannel) is not { Length: > 0 } open)
         {
             return null;

@@ -62,6 +62,9 @@ public interface IChannelInstallations
     /// <summary>The active installation with this key, or null (never installed, or removed).</summary>
     Task<ChannelInstallation?> FindAsync(ChannelKind channel, string tenantId, string conversationId, CancellationToken cancellationToken);
 
+    /// <summary>The active installation under the first of these keys that has one (one lookup for all), or null.</summary>
+    Task<ChannelInstallation?> FindFirstAsync(ChannelKind channel, string tenantId, IReadOnlyList<string> conversationIds, CancellationToken cancellationToken);
+
     /// <summary>An active team installation by the team's name (a knowledge owner's "for team X").</summary>
     Task<ChannelInstallation?> FindTeamAsync(ChannelKind channel, string tenantId, string teamName, CancellationToken cancellationToken);
 

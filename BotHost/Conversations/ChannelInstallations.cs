@@ -70,6 +70,18 @@ internal sealed class ChannelInstallations(IDbContextFactory<ChatDbContext> cont
         return row is null ? null : ToInstallation(channel, row);
     }
 
+    public async Task<ChannelInstallation?> FindFirstAsync(ChannelKind channel, string tenantId, IReadOnlyList<string> conversationIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(conversationIds);
+        var kind = (Channel)channel;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.BotInstallations.AsNoTracking()
+            .Where(i => i.Channel == kind && i.TenantId == tenantId && conversationIds.Contains(i.ConversationId) && i.IsActive)
+            .ToListAsync(cancellationToken);
+        var first = conversationIds.Select(id => rows.Find(r => r.ConversationId == id)).FirstOrDefault(r => r is not null);
+        return first is null ? null : ToInstallation(channel, first);
+    }
+
     public async Task<ChannelInstallation?> FindTeamAsync(ChannelKind channel, string tenantId, string teamName, CancellationToken cancellationToken)
     {
         var kind = (Channel)channel;

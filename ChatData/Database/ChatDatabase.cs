@@ -21,7 +21,10 @@ public sealed partial class ChatDatabase(
         switch (options.Provider)
         {
             case DatabaseProvider.Sqlite:
-                builder.UseSqlite(cs).AddInterceptors(SqlitePragmas.Instance, SqliteWriteGate.Instance);
+#pragma warning disable EF1001 // the connection service of EF's SQLite provider (see PlainSqliteConnection)
+                builder.UseSqlite(cs).AddInterceptors(SqlitePragmas.Instance, SqliteWriteGate.Instance)
+                    .ReplaceService<Microsoft.EntityFrameworkCore.Sqlite.Storage.Internal.ISqliteRelationalConnection, PlainSqliteConnection>();
+#pragma warning restore EF1001
                 break;
             case DatabaseProvider.Postgres:
                 builder.UseNpgsql(cs);

@@ -64,7 +64,7 @@ if (write.Length > 0)
         .AppendLine("- " + settings)
         .AppendLine("- Slack: ChatBot vs a Slack Bolt app (`@slack/bolt`, HTTP receiver, streams with the Web API's chat streamer). Teams: ChatBot vs a `botbuilder` bot (CloudAdapter, JWT validation from the fake's OpenID metadata, typing then the answer). Both peers are in `bench/peers`, installed from npm when the benchmark runs.")
         .AppendLine(CultureInfo.InvariantCulture, $"- Each target first plays the same scenario unmeasured on conversations of its own (up to {warmUp} of them, never more than the scenario has): JIT, connection pools and caches warm, as in a running service. Then the measured run.")
-        .AppendLine("- ack = the webhook's HTTP response time; \"after the first wave\" leaves out each conversation's first message, which all conversations send in the same instant (a burst of N requests at once); reply = from sending the event to the channel receiving the final reply; peak RSS = the target process's VmHWM (warm-up included).")
+        .AppendLine("- ack = the webhook's HTTP response time; \"after the first wave\" leaves out each conversation's first message, which all conversations send in the same instant (a burst of N requests at once); reply = from sending the event to the channel receiving the final reply; peak RSS = the target process's VmHWM (warm-up included); CPU per turn = the target process's user + system CPU time during the measured run / turns (all its threads: what the turn costs, whatever the concurrency).")
         .AppendLine("- Work per turn differs: a peer verifies, asks the model and replies. ChatBot also stores the turn before acknowledging, resolves the person, checks quotas, keeps and reads the history, searches the knowledge base, records usage and audit (SQLite, one file), and streams in Teams too. botbuilder's CloudAdapter answers the webhook only when the turn is over, so its ack is the whole turn.")
         .AppendLine("- The load generator, the fake model and the fake channel run on the same 2 cores as the target; run-to-run spread on this VM is about ±25%.")
         .AppendLine()
@@ -102,10 +102,11 @@ internal sealed record LoadResult(
     double LaterAckP99,
     double ReplyP50,
     double ReplyP99,
-    double PeakRssMb)
+    double PeakRssMb,
+    double CpuMsPerTurn)
 {
     public string Line() => string.Create(CultureInfo.InvariantCulture,
-        $"load target={Target} channel={Channel} conversations={Conversations} turns={Turns} failed={Failed} turns_per_s={TurnsPerSecond:F1} ack_p50_ms={AckP50:F1} ack_p99_ms={AckP99:F1} later_ack_p99_ms={LaterAckP99:F1} reply_p50_ms={ReplyP50:F0} reply_p99_ms={ReplyP99:F0} peak_rss_mb={PeakRssMb:F0}");
+        $"load target={Target} channel={Channel} conversations={Conversations} turns={Turns} failed={Failed} turns_per_s={TurnsPerSecond:F1} ack_p50_ms={AckP50:F1} ack_p99_ms={AckP99:F1} later_ack_p99_ms={LaterAckP99:F1} reply_p50_ms={ReplyP50:F0} reply_p99_ms={ReplyP99:F0} peak_rss_mb={PeakRssMb:F0} cpu_ms_per_turn={CpuMsPerTurn:F1}");
 }
 
 /// <summary>One target process under one load, against fresh fakes.</summary>
@@ -164,9 +165,11 @@ internal static class LoadRun
         {
             throw new InvalidOperationException($"{target} failed {failed} warm-up turns: {process.Output}");
         }
+        var cpuBefore = BenchMachine.CpuSeconds(process.ProcessId);
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, conversations).Select(c => PlayAsync(c, turnsPerConversation, acks, replies)));
         clock.Stop();
+        var cpu = BenchMachine.CpuSeconds(process.ProcessId) - cpuBefore;
         var peak = BenchMachine.PeakRssMb(process.ProcessId);
         if (Environment.GetEnvironmentVariable("CHATBOT_BENCH_PRINT_OUTPUT") == "1")
         {
@@ -177,7 +180,7 @@ internal static class LoadRun
 
         var turns = conversations * turnsPerConversation;
         return new LoadResult(target, channel, conversations, turns, failed, (turns - failed) / clock.Elapsed.TotalSeconds,
-            BenchMachine.Percentile(acks, 50), BenchMachine.Percentile(acks, 99), BenchMachine.Percentile(laterAcks, 99), BenchMachine.Percentile(replies, 50), BenchMachine.Percentile(replies, 99), peak);
+            BenchMachine.Percentile(acks, 50), BenchMachine.Percentile(acks, 99), BenchMachine.Percentile(laterAcks, 99), BenchMachine.Percentile(replies, 50), BenchMachine.Percentile(replies, 99), peak, cpu * 1000 / Math.Max(1, turns - failed));
 
         // One conversation: its turns one after the other, each waiting for its final reply.
         async Task PlayAsync(int c, int turns, ConcurrentBag<double>? ackTimes = null, ConcurrentBag<double>? replyTimes = null)
@@ -256,13 +259,13 @@ internal static class LoadRun
     public static string Table(IReadOnlyList<LoadResult> results)
     {
         var text = new StringBuilder()
-            .AppendLine("| channel | conversations | target | turns/s | ack p50 / p99 ms | ack p99 after the first wave ms | reply p50 / p99 ms | peak RSS MB | failed |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| channel | conversations | target | turns/s | ack p50 / p99 ms | ack p99 after the first wave ms | reply p50 / p99 ms | peak RSS MB | CPU ms per turn | failed |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var group in results.GroupBy(r => (r.Channel, r.Conversations)))
         {
             foreach (var r in group)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Channel} | {r.Conversations} | {r.Target} | {r.TurnsPerSecond:F1} | {r.AckP50:F1} / {r.AckP99:F1} | {r.LaterAckP99:F1} | {r.ReplyP50:F0} / {r.ReplyP99:F0} | {r.PeakRssMb:F0} | {r.Failed} |");
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Channel} | {r.Conversations} | {r.Target} | {r.TurnsPerSecond:F1} | {r.AckP50:F1} / {r.AckP99:F1} | {r.LaterAckP99:F1} | {r.ReplyP50:F0} / {r.ReplyP99:F0} | {r.PeakRssMb:F0} | {r.CpuMsPerTurn:F1} | {r.Failed} |");
             }
 
             if (group.SingleOrDefault(r => r.Target == "chatbot") is not { } ours || group.SingleOrDefault(r => r.Target != "chatbot") is not { } peer)
@@ -271,7 +274,7 @@ internal static class LoadRun
             }
 
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {ours.Channel} | {ours.Conversations} | **ChatBot / {peer.Target}** | **{ours.TurnsPerSecond / peer.TurnsPerSecond:F2}×** | {ours.AckP50 / peer.AckP50:F2}× / {ours.AckP99 / peer.AckP99:F2}× | {ours.LaterAckP99 / peer.LaterAckP99:F2}× | {ours.ReplyP50 / peer.ReplyP50:F2}× / {ours.ReplyP99 / peer.ReplyP99:F2}× | {ours.PeakRssMb / peer.PeakRssMb:F2}× | |");
+                $"| {ours.Channel} | {ours.Conversations} | **ChatBot / {peer.Target}** | **{ours.TurnsPerSecond / peer.TurnsPerSecond:F2}×** | {ours.AckP50 / peer.AckP50:F2}× / {ours.AckP99 / peer.AckP99:F2}× | {ours.LaterAckP99 / peer.LaterAckP99:F2}× | {ours.ReplyP50 / peer.ReplyP50:F2}× / {ours.ReplyP99 / peer.ReplyP99:F2}× | {ours.PeakRssMb / peer.PeakRssMb:F2}× | {ours.CpuMsPerTurn / peer.CpuMsPerTurn:F2}× | |");
         }
 
         return text.ToString();

@@ -67,6 +67,24 @@ public sealed class SqliteChatModelTests : ChatModelTests
         Assert.Equal((10000L, 1L), await SettingsAsync(fresh));
     }
 
+    [Fact]
+    public async Task Connections_AreOpenedWithoutEfsDecimalFunctions_WhichNoPartOfTheModelNeeds()
+    {
+        await using var db = NewContext();
+
+        // EF registers ef_add, ef_compare, ... for decimal columns on every open; PlainSqliteConnection leaves them out.
+        await db.Database.OpenConnectionAsync();
+        var missing = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => Pragma(db, "SELECT ef_add(1, 2);"));
+        Assert.Contains("no such function", missing.Message, StringComparison.Ordinal);
+
+        // Which is safe only while no column is a decimal (SQLite has no decimal type: EF computes them with those functions).
+        var decimals = db.Model.GetEntityTypes()
+            .SelectMany(t => t.GetProperties())
+            .Where(p => Nullable.GetUnderlyingType(p.ClrType) == typeof(decimal) || p.ClrType == typeof(decimal))
+            .Select(p => $"{p.DeclaringType.DisplayName()}.{p.Name}");
+        Assert.Empty(decimals);
+    }
+
     private static async Task<(long Timeout, long Synchronous)> SettingsAsync(ChatDbContext db) =>
         (await Pragma(db, "PRAGMA busy_timeout;"), await Pragma(db, "PRAGMA synchronous;"));
 
