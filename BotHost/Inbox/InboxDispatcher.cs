@@ -36,6 +36,9 @@ internal sealed partial class InboxDispatcher(
     /// <summary>The most turns marked finished in one write.</summary>
     private const int MaxCompletionsPerWrite = 256;
 
+    /// <summary>How long new turns wait at most for a burst of webhooks to be stored.</summary>
+    private static readonly TimeSpan AcceptsFirstAtMost = TimeSpan.FromMilliseconds(250);
+
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private GroupCommit<Completion, bool>? _completions;
 
@@ -51,6 +54,8 @@ internal sealed partial class InboxDispatcher(
                 var free = o.MaxConcurrentTurns - _running.Count;
                 if (free > 0)
                 {
+                    // Channels waiting for their webhook's answer go first: new turns start when the burst is stored.
+                    await signal.WhenAcceptsDoneAsync(AcceptsFirstAtMost, clock, stoppingToken);
                     foreach (var item in await ClaimAsync(free, stoppingToken))
                     {
                         _running[item.Id] = RunAsync(item, stoppingToken);

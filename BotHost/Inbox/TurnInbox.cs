@@ -39,7 +39,20 @@ internal sealed class TurnInbox(IDbContextFactory<ChatDbContext> contexts, Inbox
             TraceParent = Activity.Current?.Id is { Length: <= 64 } parent && Activity.Current.IdFormat == ActivityIdFormat.W3C ? parent : null,
             ReceivedAt = clock.GetUtcNow().UtcDateTime,
         };
-        return Writes.WriteAsync(item, cancellationToken);
+        return AcceptItemAsync(item, cancellationToken);
+    }
+
+    private async Task<InboxReceipt> AcceptItemAsync(InboxItem item, CancellationToken cancellationToken)
+    {
+        signal.AcceptStarted();
+        try
+        {
+            return await Writes.WriteAsync(item, cancellationToken);
+        }
+        finally
+        {
+            signal.AcceptEnded();
+        }
     }
 
     private async Task StoreAsync(IReadOnlyList<GroupCommit<InboxItem, InboxReceipt>.Entry> batch)
@@ -146,10 +159,28 @@ internal sealed class HostInstance
     }
 }
 
-/// <summary>Wakes the dispatcher when a turn arrives or finishes, so it does not wait for the next poll.</summary>
+/// <summary>
+/// Wakes the dispatcher when a turn arrives or finishes, so it does not wait for the next poll; and tells it when
+/// channels are waiting for turns to be stored, so a burst of webhooks is acknowledged before new turns start.
+/// </summary>
 internal sealed class InboxSignal : IDisposable
 {
     private readonly SemaphoreSlim _semaphore = new(0, 1);
+    private int _accepting;
+
+    public void AcceptStarted() => Interlocked.Increment(ref _accepting);
+
+    public void AcceptEnded() => Interlocked.Decrement(ref _accepting);
+
+    /// <summary>Waits while turns are being accepted, for at most <paramref name="atMost"/>.</summary>
+    public async Task WhenAcceptsDoneAsync(TimeSpan atMost, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var until = clock.GetUtcNow() + atMost;
+        while (Volatile.Read(ref _accepting) > 0 && clock.GetUtcNow() < until)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(2), clock, cancellationToken);
+        }
+    }
 
     public void Notify()
     {

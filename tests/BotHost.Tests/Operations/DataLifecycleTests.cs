@@ -38,7 +38,7 @@ public sealed class DataLifecycleTests
         var documentId = await UploadAndWaitAsync(app, old, "old-notes.md", "# Old\n\nNotes shared long ago about the archive room.");
         var recent = await ChatDriver.SignInNewUserAsync(app);
         Assert.NotNull((await recent.SendAsync("A recent question")).Final);
-        await using (var db = app.Db())
+        await using (var db = await Pipeline.ChatPipelineTests.DbAfterTurnsAsync(app))
         {
             // Age the first person's conversation and its turns by 40 days.
             var longAgo = DateTime.UtcNow.AddDays(-40);
@@ -74,7 +74,8 @@ public sealed class DataLifecycleTests
         await using var app = NewApp();
         var chat = await ChatDriver.SignInNewUserAsync(app);
         Assert.NotNull((await chat.SendAsync("A question")).Final);
-        await using (var db = app.Db())
+        // The answer reaches the browser before the turn is marked finished: backdate only a finished turn.
+        await using (var db = await Pipeline.ChatPipelineTests.DbAfterTurnsAsync(app))
         {
             var longAgo = DateTime.UtcNow.AddDays(-400);
             await db.Messages.ExecuteUpdateAsync(s => s.SetProperty(m => m.CreatedAt, longAgo));
