@@ -63,7 +63,7 @@ if (write.Length > 0)
         .AppendLine("- " + machine)
         .AppendLine("- " + settings)
         .AppendLine("- Slack: ChatBot vs a Slack Bolt app (`@slack/bolt`, HTTP receiver, streams with the Web API's chat streamer). Teams: ChatBot vs a `botbuilder` bot (CloudAdapter, JWT validation from the fake's OpenID metadata, typing then the answer). Both peers are in `bench/peers`, installed from npm when the benchmark runs.")
-        .AppendLine(CultureInfo.InvariantCulture, $"- Each target first plays the same scenario unmeasured on conversations of its own (up to {warmUp} of them, never more than the scenario has): JIT, connection pools and caches warm, as in a running service. Then the measured run.")
+        .AppendLine(CultureInfo.InvariantCulture, $"- Each target first plays the same scenario unmeasured on conversations of its own (up to {warmUp} of them, never more than the scenario has), again on new ones until 1,500 turns or 30 s have passed: JIT, connection pools and caches warm, as in a running service. Then the measured run.")
         .AppendLine("- ack = the webhook's HTTP response time; \"after the first wave\" leaves out each conversation's first message, which all conversations send in the same instant (a burst of N requests at once); reply = from sending the event to the channel receiving the final reply; peak RSS = the target process's VmHWM (warm-up included); CPU per turn = the target process's user + system CPU time during the measured run / turns (all its threads: what the turn costs, whatever the concurrency).")
         .AppendLine("- Work per turn differs: a peer verifies, asks the model and replies. ChatBot also stores the turn before acknowledging, resolves the person, checks quotas, keeps and reads the history, searches the knowledge base, records usage and audit (SQLite, one file), and streams in Teams too. botbuilder's CloudAdapter answers the webhook only when the turn is over, so its ack is the whole turn.")
         .AppendLine("- The load generator, the fake model and the fake channel run on the same 2 cores as the target; run-to-run spread on this VM is about ±25%.")
@@ -113,6 +113,8 @@ internal sealed record LoadResult(
 internal static class LoadRun
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(30);
+    private const int WarmUpTurns = 1_500;
 
 
     public static async Task<LoadResult> RunAsync(string target, string channel, int conversations, int turnsPerConversation, int warmUp, TimeSpan thinkTime, string database, FakeReply reply)
@@ -158,9 +160,17 @@ internal static class LoadRun
         var replies = new ConcurrentBag<double>();
         var failed = 0;
 
-        // Warm-up (JIT, pools, keys), not measured: the same shape on conversations of their own, never more of them
-        // than the scenario has, so the peak memory stays the scenario's.
-        await Task.WhenAll(Enumerable.Range(0, Math.Max(1, Math.Min(conversations, warmUp))).Select(c => PlayAsync(c + 100_000, turnsPerConversation)));
+        // Warm-up (JIT, pools, keys), not measured: the same shape on conversations of their own, never more of them at
+        // once than the scenario has, so the peak memory stays the scenario's; played again on new conversations until
+        // 1,500 turns or 30 s have passed, so small scenarios too reach the steady state (the runtimes have compiled
+        // their hot paths) before anything is measured.
+        var warmUpConversations = Math.Max(1, Math.Min(conversations, warmUp));
+        var warmUpClock = Stopwatch.StartNew();
+        for (var round = 0; round == 0 || (round * warmUpConversations * turnsPerConversation < WarmUpTurns && warmUpClock.Elapsed < WarmUpTime); round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, warmUpConversations).Select(c => PlayAsync(100_000 + round * 1_000 + c, turnsPerConversation)));
+        }
+
         if (failed > 0)
         {
             throw new InvalidOperationException($"{target} failed {failed} warm-up turns: {process.Output}");
