@@ -32,13 +32,13 @@ internal sealed partial class InboxDispatcher(
     TimeProvider clock,
     ILogger<InboxDispatcher> logger) : BackgroundService
 {
-    private readonly string _owner = host.Name;
     /// <summary>The most turns marked finished in one write.</summary>
     private const int MaxCompletionsPerWrite = 256;
 
     /// <summary>How long new turns wait at most for a burst of webhooks to be stored.</summary>
     private static readonly TimeSpan AcceptsFirstAtMost = TimeSpan.FromMilliseconds(250);
 
+    private readonly string _owner = host.Name;
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private GroupCommit<Completion, bool>? _completions;
 
@@ -61,6 +61,10 @@ internal sealed partial class InboxDispatcher(
                         _running[item.Id] = RunAsync(item, stoppingToken);
                     }
                 }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break; // shutting down: the running turns are awaited below
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -213,8 +217,9 @@ internal sealed partial class InboxDispatcher(
     });
 
     /// <summary>
-    /// Marks a turn finished. Turns that finish while another completion is being written are marked together in the
-    /// next write (one transaction), so a wave of turns ending at once does not queue for the writer one by one.
+    /// Marks a turn finished (true once written). Turns that finish while another completion is being written are
+    /// marked together in the next write (one transaction), so a wave of turns ending at once does not queue for the
+    /// writer one by one.
     /// </summary>
     private Task<bool> FinishAsync(long id, InboxStatus status, string? error) =>
         LazyInitializer.EnsureInitialized(ref _completions, () => new(WriteCompletionsAsync, MaxCompletionsPerWrite))
