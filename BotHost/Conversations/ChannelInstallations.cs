@@ -61,14 +61,8 @@ internal sealed class ChannelInstallations(IDbContextFactory<ChatDbContext> cont
             .ExecuteUpdateAsync(s => s.SetProperty(i => i.IsActive, false).SetProperty(i => i.RemovedAt, now).SetProperty(i => i.UpdatedAt, now), cancellationToken);
     }
 
-    public async Task<ChannelInstallation?> FindAsync(ChannelKind channel, string tenantId, string conversationId, CancellationToken cancellationToken)
-    {
-        var kind = (Channel)channel;
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var row = await db.BotInstallations.AsNoTracking()
-            .SingleOrDefaultAsync(i => i.Channel == kind && i.TenantId == tenantId && i.ConversationId == conversationId && i.IsActive, cancellationToken);
-        return row is null ? null : ToInstallation(channel, row);
-    }
+    public Task<ChannelInstallation?> FindAsync(ChannelKind channel, string tenantId, string conversationId, CancellationToken cancellationToken) =>
+        FindFirstAsync(channel, tenantId, [conversationId], cancellationToken);
 
     public async Task<ChannelInstallation?> FindFirstAsync(ChannelKind channel, string tenantId, IReadOnlyList<string> conversationIds, CancellationToken cancellationToken)
     {

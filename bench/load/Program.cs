@@ -15,8 +15,9 @@ using Microsoft.Data.Sqlite;
 // from bench/peers, installed with npm ci) as real processes against the same fake model and fake channel, plays the
 // channel (signed Slack event callbacks; Teams activities with JWTs from the fake's OpenID keys), and prints per target
 // webhook acknowledgement p50/p99, reply p50/p99 (sent → final reply recorded by the fake channel), turns/s, the
-// target's peak memory and its CPU time per turn; then one table with ChatBot / peer ratios. Profiling aids: CHATBOT_BENCH_HOST_<NAME>=value sets
-// <NAME> in ChatBot's process only; CHATBOT_BENCH_PRINT_OUTPUT=1 prints its output and the channel calls per method.
+// target's peak memory and its CPU time per turn; then one table with ChatBot / peer ratios. Profiling aids:
+// CHATBOT_BENCH_HOST_<NAME>=value sets <NAME> in ChatBot's process only; CHATBOT_BENCH_PRINT_OUTPUT=1 prints its
+// output and the channel calls per method.
 var scenarios = BenchMachine.Arg("--conversations", "1,50,500").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var channels = BenchMachine.Arg("--channels", "slack,teams").Split(',');
 var turnsPerConversation = int.Parse(BenchMachine.Arg("--turns", "3"), CultureInfo.InvariantCulture);
