@@ -52,6 +52,7 @@ internal sealed class QuotaService(IDbContextFactory<ChatDbContext> contexts, Ti
         var now = clock.GetUtcNow().UtcDateTime;
         var minute = new DateTime(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, DateTimeKind.Utc);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.Database.AutoSavepointsEnabled = false; // a failure rolls the whole admission back; see TryInsertAsync
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var refusal =
             !await TryAddAsync(db, user.Id, MinutePeriod(minute), 1, limits.MessagesPerMinute, now, cancellationToken) ? RateRefusal(limits, now, minute)
@@ -143,7 +144,10 @@ internal sealed class QuotaService(IDbContextFactory<ChatDbContext> contexts, Ti
             resets);
     }
 
-    /// <summary>Adds <paramref name="amount"/> to a counter in one statement, only while it is below <paramref name="limit"/>.</summary>
+    /// <summary>
+    /// Adds <paramref name="amount"/> to a counter in one statement, only while it is below <paramref name="limit"/>. A
+    /// counter not there yet (a new minute, day or month) is created already holding the amount.
+    /// </summary>
     private static async Task<bool> TryAddAsync(ChatDbContext db, Guid userId, string period, long amount, long? limit, DateTime now, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 2; attempt++)
@@ -166,23 +170,44 @@ internal sealed class QuotaService(IDbContextFactory<ChatDbContext> contexts, Ti
                 return false;
             }
 
-            await InsertIfMissingAsync(db, userId, period, now, cancellationToken);
+            if (await TryInsertAsync(db, new QuotaCounter { UserId = userId, Period = period, Used = amount, UpdatedAt = now }, cancellationToken))
+            {
+                return true;
+            }
         }
 
         return false;
     }
 
-    private static async Task InsertIfMissingAsync(ChatDbContext db, Guid userId, string period, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates a counter; false when a concurrent turn created it first. Inside a transaction the insert goes to a
+    /// savepoint and a failure rolls back to it: on PostgreSQL the unique-key violation would otherwise abort the
+    /// whole transaction. (Only here: the other writes of a turn's transactions fail or commit together, so their
+    /// contexts save without EF's automatic savepoints, two statements fewer each.)
+    /// </summary>
+    private static async Task<bool> TryInsertAsync(ChatDbContext db, QuotaCounter counter, CancellationToken cancellationToken)
     {
-        var counter = new QuotaCounter { UserId = userId, Period = period, Used = 0, UpdatedAt = now };
+        const string Savepoint = "quota_counter";
+        var transaction = db.Database.CurrentTransaction;
+        if (transaction is not null)
+        {
+            await transaction.CreateSavepointAsync(Savepoint, cancellationToken);
+        }
+
         db.QuotaCounters.Add(counter);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            return true;
         }
         catch (DbUpdateException)
         {
-            // A concurrent turn created it first.
+            if (transaction is not null)
+            {
+                await transaction.RollbackToSavepointAsync(Savepoint, cancellationToken);
+            }
+
+            return false;
         }
         finally
         {

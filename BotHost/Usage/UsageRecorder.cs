@@ -36,6 +36,7 @@ internal sealed class UsageRecorder(IDbContextFactory<ChatDbContext> contexts, T
     {
         ArgumentNullException.ThrowIfNull(usage);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.Database.AutoSavepointsEnabled = false; // all or nothing: a failure rolls the transaction back
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (reservation is not null)
         {

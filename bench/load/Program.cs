@@ -64,7 +64,7 @@ if (write.Length > 0)
         .AppendLine("- " + machine)
         .AppendLine("- " + settings)
         .AppendLine("- Slack: ChatBot vs a Slack Bolt app (`@slack/bolt`, HTTP receiver, streams with the Web API's chat streamer). Teams: ChatBot vs a `botbuilder` bot (CloudAdapter, JWT validation from the fake's OpenID metadata, typing then the answer). Both peers are in `bench/peers`, installed from npm when the benchmark runs.")
-        .AppendLine(CultureInfo.InvariantCulture, $"- Each target first plays the same scenario unmeasured on conversations of its own (up to {warmUp} of them, never more than the scenario has), again on new ones until 1,500 turns or 30 s have passed: JIT, connection pools and caches warm, as in a running service. Then the measured run.")
+        .AppendLine(CultureInfo.InvariantCulture, $"- Each target first plays the same scenario unmeasured on conversations of its own (up to {warmUp} of them, never more than the scenario has), again on new ones, in windows of at least 10 s, until the target is steady — its CPU time per turn within 10 % of the previous window's, after at least 1,500 turns and 30 s, at most 150 s: JIT done, connection pools and caches warm, as in a running service. Then the measured run.")
         .AppendLine("- ack = the webhook's HTTP response time; \"after the first wave\" leaves out each conversation's first message, which all conversations send in the same instant (a burst of N requests at once); reply = from sending the event to the channel receiving the final reply; peak RSS = the target process's VmHWM (warm-up included); CPU per turn = the target process's user + system CPU time during the measured run / turns (all its threads: what the turn costs, whatever the concurrency).")
         .AppendLine("- Work per turn differs: a peer verifies, asks the model and replies. ChatBot also stores the turn before acknowledging, resolves the person, checks quotas, keeps and reads the history, searches the knowledge base, records usage and audit (SQLite, one file), and streams in Teams too. botbuilder's CloudAdapter answers the webhook only when the turn is over, so its ack is the whole turn.")
         .AppendLine("- The load generator, the fake model and the fake channel run on the same 2 cores as the target; run-to-run spread on this VM is about ±25%.")
@@ -114,8 +114,11 @@ internal sealed record LoadResult(
 internal static class LoadRun
 {
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromMinutes(3);
-    private static readonly TimeSpan WarmUpTime = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan WarmUpWindow = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan WarmUpMinimum = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan WarmUpLimit = TimeSpan.FromSeconds(150);
     private const int WarmUpTurns = 1_500;
+    private const double SteadyCpuChange = 0.10;
 
 
     public static async Task<LoadResult> RunAsync(string target, string channel, int conversations, int turnsPerConversation, int warmUp, TimeSpan thinkTime, string database, FakeReply reply)
@@ -162,15 +165,40 @@ internal static class LoadRun
         var failed = 0;
 
         // Warm-up (JIT, pools, keys), not measured: the same shape on conversations of their own, never more of them at
-        // once than the scenario has, so the peak memory stays the scenario's; played again on new conversations until
-        // 1,500 turns or 30 s have passed, so small scenarios too reach the steady state (the runtimes have compiled
-        // their hot paths) before anything is measured.
+        // once than the scenario has, so the peak memory stays the scenario's. Played again on new conversations, in
+        // windows of at least 10 s, until the target is in its steady state: its CPU time per turn in the last window
+        // within 10 % of the window before (a runtime still compiling its hot paths spends far more per turn), after at
+        // least 1,500 turns and 30 s, at most 150 s.
         var warmUpConversations = Math.Max(1, Math.Min(conversations, warmUp));
         var warmUpClock = Stopwatch.StartNew();
-        for (var round = 0; round == 0 || (round * warmUpConversations * turnsPerConversation < WarmUpTurns && warmUpClock.Elapsed < WarmUpTime); round++)
+        var warmUpRounds = 0;
+        var warmUpTurns = 0;
+        double? previousCpu = null;
+        while (true)
         {
-            await Task.WhenAll(Enumerable.Range(0, warmUpConversations).Select(c => PlayAsync(100_000 + round * 1_000 + c, turnsPerConversation)));
+            var windowCpu = BenchMachine.CpuSeconds(process.ProcessId);
+            var windowClock = Stopwatch.StartNew();
+            var windowTurns = 0;
+            do
+            {
+                var round = warmUpRounds++;
+                await Task.WhenAll(Enumerable.Range(0, warmUpConversations).Select(c => PlayAsync(100_000 + round * 1_000 + c, turnsPerConversation)));
+                windowTurns += warmUpConversations * turnsPerConversation;
+            }
+            while (windowClock.Elapsed < WarmUpWindow);
+
+            warmUpTurns += windowTurns;
+            var cpuPerTurn = (BenchMachine.CpuSeconds(process.ProcessId) - windowCpu) / windowTurns;
+            var steady = previousCpu is { } before && Math.Abs(cpuPerTurn - before) <= SteadyCpuChange * before;
+            previousCpu = cpuPerTurn;
+            if (warmUpClock.Elapsed >= WarmUpLimit || (steady && warmUpTurns >= WarmUpTurns && warmUpClock.Elapsed >= WarmUpMinimum))
+            {
+                break;
+            }
         }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"warm-up {target} {channel} {conversations}: {warmUpTurns} turns in {warmUpClock.Elapsed.TotalSeconds:F0} s, last window {previousCpu * 1000:F1} ms CPU per turn"));
 
         if (failed > 0)
         {

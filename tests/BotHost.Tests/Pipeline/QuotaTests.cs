@@ -87,10 +87,15 @@ public sealed class QuotaTests : IAsyncLifetime
         Assert.Equal(2, _model.Requests.Count);
     }
 
-    [Fact]
-    public async Task ParallelTurns_OfOneUser_AccountingIsExactAndTheLimitHolds()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task ParallelTurns_OfOneUser_AccountingIsExactAndTheLimitHolds(string database)
     {
-        using var app = NewApp();
+        // On PostgreSQL the turns race to create the same new counters: the losers' unique-key violations must not
+        // abort their admissions.
+        await using var postgres = database == "postgres" ? await PostgresTestDatabase.CreateAsync() : null;
+        using var app = postgres is null ? NewApp() : NewApp().WithPostgres(postgres);
         var chat = await ChatDriver.SignInNewUserAsync(app);
         await SetUserAsync(app, chat, u => (u.DailyTokenQuota, u.MessagesPerMinute) = (5_000, 1_000));
 
@@ -116,6 +121,9 @@ public sealed class QuotaTests : IAsyncLifetime
         Assert.All(counters, c => Assert.Equal(expected, c.Used)); // day and month: exactly the real usage
         Assert.Equal(answered.Count, _model.Requests.Count);
         Assert.Equal(12, exchanges.Count(e => e.Any(x => x.Name == "final")));
+        var perMinute = await db.QuotaCounters.Where(c => c.UserId == chat.User.Id && c.Period.StartsWith("minute:")).SumAsync(c => c.Used);
+        Assert.Equal(answered.Count, perMinute); // a refused turn counts nothing
+        Assert.All(await db.Inbox.ToListAsync(), i => Assert.Equal(1, i.Attempts)); // no admission failed and was retried
     }
 
     private ChatBotAppFactory NewApp() => new ChatBotAppFactory().WithModels(_model.Endpoint, ("model-a", 1m, 1m));

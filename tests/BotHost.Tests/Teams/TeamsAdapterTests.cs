@@ -36,13 +36,20 @@ public sealed class TeamsAdapterTests : IAsyncLifetime
     }
 
     /// <summary>(Re)starts the host with the fake Teams settings plus <paramref name="extra"/> (settings apply at start).</summary>
-    private void StartHost(params (string Key, string Value)[] extra)
+    private void StartHost(params (string Key, string Value)[] extra) => StartHost(null, extra);
+
+    private void StartHost(Action<IServiceCollection>? services, params (string Key, string Value)[] extra)
     {
         _bot?.Dispose();
         _app?.Dispose();
         _app = new ChatBotAppFactory()
             .WithModels(_model.Endpoint, ("gpt-4o-mini", 0.15m, 0.6m))
             .WithServices(s => s.AddSingleton<IKnowledgeRetriever>(FixedKnowledgeRetriever.VpnGuide()));
+        if (services is not null)
+        {
+            _app.WithServices(services);
+        }
+
         foreach (var (key, value) in FakeTeamsChannel.HostSettings(_teams))
         {
             _app.With(key, value);
@@ -199,6 +206,60 @@ public sealed class TeamsAdapterTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal(2, _teams.KeyFetches);
+    }
+
+    [Fact]
+    public async Task Auth_ATokenAcceptedBefore_IsStillCheckedAgainstEachActivity()
+    {
+        var token = _teams.Token();
+        using (var first = await _teams.SendAsync(_bot, _teams.Message("hello"), token: token))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        var elsewhere = _teams.Message("from another service URL");
+        elsewhere["serviceUrl"] = "https://attacker.example/amer/";
+        var otherChannel = _teams.Message("from a channel the key is not endorsed for");
+        otherChannel["channelId"] = "slack";
+        using var movedServiceUrl = await _teams.SendAsync(_bot, elsewhere, token: token);
+        using var unendorsedChannel = await _teams.SendAsync(_bot, otherChannel, token: token);
+        using var again = await _teams.SendAsync(_bot, _teams.Message("hello again"), token: token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, movedServiceUrl.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, unendorsedChannel.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(2, await InboxCountAsync());
+    }
+
+    [Fact]
+    public async Task Auth_ATokenAcceptedBefore_IsRefusedOnceExpiredOrOnceItsKeyIsWithdrawn()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        StartHost(s => s.AddSingleton<TimeProvider>(clock));
+        _teams.PublishRolledKey = true;
+        var shortLived = _teams.Token(new TeamsTokenOptions { ExpiresIn = TimeSpan.FromMinutes(10) });
+        var longLived = _teams.Token(new TeamsTokenOptions { KeyId = FakeTeamsChannel.RolledKey, ExpiresIn = TimeSpan.FromHours(48) });
+        using (var first = await _teams.SendAsync(_bot, _teams.Message("hello"), token: shortLived))
+        using (var second = await _teams.SendAsync(_bot, _teams.Message("hello"), token: longLived))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(16)); // past expiry and the five minutes of skew
+        using (var expired = await _teams.SendAsync(_bot, _teams.Message("later"), token: shortLived))
+        using (var stillValid = await _teams.SendAsync(_bot, _teams.Message("later"), token: longLived))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, stillValid.StatusCode);
+        }
+
+        _teams.PublishRolledKey = false; // the key is withdrawn; the host sees it when the day-old keys are fetched again
+        clock.Advance(TimeSpan.FromHours(25));
+        using var withdrawn = await _teams.SendAsync(_bot, _teams.Message("next day"), token: longLived);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, withdrawn.StatusCode);
+        Assert.Equal(3, await InboxCountAsync());
     }
 
     [Fact]
