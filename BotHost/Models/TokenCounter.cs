@@ -1,14 +1,14 @@
-using Microsoft.ML.Tokenizers;
+using ChatBot.KnowledgeIngest.Chunking;
 
 namespace ChatBot.BotHost.Models;
 
 /// <summary>
-/// Counts tokens with o200k_base (GPT-4o's encoding, shipped in a NuGet data package, no network).
+/// Counts tokens with o200k_base (GPT-4o's encoding, shipped in a NuGet data package, no network; the instance chunking uses).
 /// Exact for OpenAI models, a close estimate for others: used for history budgets and when a provider reports no usage.
 /// </summary>
 internal sealed class TokenCounter
 {
-    private readonly Lazy<Tokenizer> _tokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
+    private readonly Lazy<Microsoft.ML.Tokenizers.Tokenizer> _tokenizer = O200kTokenizer.Shared;
 
     public int Count(string? text) => string.IsNullOrEmpty(text) ? 0 : _tokenizer.Value.CountTokens(text);
 
