@@ -69,7 +69,8 @@ if (write.Length > 0)
         .AppendLine("- Work per turn differs: a peer verifies, asks the model and replies. ChatBot also stores the turn before acknowledging, resolves the person, checks quotas, keeps and reads the history, searches the knowledge base, records usage and audit (SQLite, one file), and streams in Teams too. botbuilder's CloudAdapter answers the webhook only when the turn is over, so its ack is the whole turn.")
         .AppendLine("- The load generator, the fake model and the fake channel run on the same 2 cores as the target; run-to-run spread on this VM is about ±25%.")
         .AppendLine()
-        .AppendLine(table);
+        .AppendLine(table)
+        .AppendLine("CPU time of the load generator with its fakes (one process) per measured turn, by run: " + string.Join("; ", results.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Channel} {r.Conversations} {r.Target} {r.GeneratorCpuMsPerTurn:F1} ms"))) + ".");
     await File.WriteAllTextAsync(write, text.ToString());
     Console.WriteLine($"wrote {write}");
 }
@@ -104,10 +105,11 @@ internal sealed record LoadResult(
     double ReplyP50,
     double ReplyP99,
     double PeakRssMb,
-    double CpuMsPerTurn)
+    double CpuMsPerTurn,
+    double GeneratorCpuMsPerTurn)
 {
     public string Line() => string.Create(CultureInfo.InvariantCulture,
-        $"load target={Target} channel={Channel} conversations={Conversations} turns={Turns} failed={Failed} turns_per_s={TurnsPerSecond:F1} ack_p50_ms={AckP50:F1} ack_p99_ms={AckP99:F1} later_ack_p99_ms={LaterAckP99:F1} reply_p50_ms={ReplyP50:F0} reply_p99_ms={ReplyP99:F0} peak_rss_mb={PeakRssMb:F0} cpu_ms_per_turn={CpuMsPerTurn:F1}");
+        $"load target={Target} channel={Channel} conversations={Conversations} turns={Turns} failed={Failed} turns_per_s={TurnsPerSecond:F1} ack_p50_ms={AckP50:F1} ack_p99_ms={AckP99:F1} later_ack_p99_ms={LaterAckP99:F1} reply_p50_ms={ReplyP50:F0} reply_p99_ms={ReplyP99:F0} peak_rss_mb={PeakRssMb:F0} cpu_ms_per_turn={CpuMsPerTurn:F1} generator_cpu_ms_per_turn={GeneratorCpuMsPerTurn:F1}");
 }
 
 /// <summary>One target process under one load, against fresh fakes.</summary>
@@ -205,10 +207,12 @@ internal static class LoadRun
             throw new InvalidOperationException($"{target} failed {failed} warm-up turns: {process.Output}");
         }
         var cpuBefore = BenchMachine.CpuSeconds(process.ProcessId);
+        var generatorCpuBefore = BenchMachine.CpuSeconds(Environment.ProcessId);
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, conversations).Select(c => PlayAsync(c, turnsPerConversation, acks, replies)));
         clock.Stop();
         var cpu = BenchMachine.CpuSeconds(process.ProcessId) - cpuBefore;
+        var generatorCpu = BenchMachine.CpuSeconds(Environment.ProcessId) - generatorCpuBefore;
         var peak = BenchMachine.PeakRssMb(process.ProcessId);
         if (Environment.GetEnvironmentVariable("CHATBOT_BENCH_PRINT_OUTPUT") == "1")
         {
@@ -219,7 +223,8 @@ internal static class LoadRun
 
         var turns = conversations * turnsPerConversation;
         return new LoadResult(target, channel, conversations, turns, failed, (turns - failed) / clock.Elapsed.TotalSeconds,
-            BenchMachine.Percentile(acks, 50), BenchMachine.Percentile(acks, 99), BenchMachine.Percentile(laterAcks, 99), BenchMachine.Percentile(replies, 50), BenchMachine.Percentile(replies, 99), peak, cpu * 1000 / Math.Max(1, turns - failed));
+            BenchMachine.Percentile(acks, 50), BenchMachine.Percentile(acks, 99), BenchMachine.Percentile(laterAcks, 99), BenchMachine.Percentile(replies, 50), BenchMachine.Percentile(replies, 99), peak, cpu * 1000 / Math.Max(1, turns - failed),
+            generatorCpu * 1000 / Math.Max(1, turns - failed));
 
         // One conversation: its turns one after the other, each waiting for its final reply.
         async Task PlayAsync(int c, int turns, ConcurrentBag<double>? ackTimes = null, ConcurrentBag<double>? replyTimes = null)
