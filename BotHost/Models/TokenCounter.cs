@@ -1,4 +1,5 @@
 using ChatBot.KnowledgeIngest.Chunking;
+using Microsoft.ML.Tokenizers;
 
 namespace ChatBot.BotHost.Models;
 
@@ -8,7 +9,7 @@ namespace ChatBot.BotHost.Models;
 /// </summary>
 internal sealed class TokenCounter
 {
-    private readonly Lazy<Microsoft.ML.Tokenizers.Tokenizer> _tokenizer = O200kTokenizer.Shared;
+    private readonly Lazy<Tokenizer> _tokenizer = O200kTokenizer.Shared;
 
     public int Count(string? text) => string.IsNullOrEmpty(text) ? 0 : _tokenizer.Value.CountTokens(text);
 

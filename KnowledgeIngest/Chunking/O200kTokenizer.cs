@@ -10,6 +10,4 @@ internal static class O200kTokenizer
 {
     /// <summary>Loaded on first use.</summary>
     public static readonly Lazy<Tokenizer> Shared = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
-
-    public static Tokenizer Instance => Shared.Value;
 }

@@ -14,7 +14,7 @@ public sealed record ChunkDraft(string Heading, string Text, string? Section, in
 /// </summary>
 public sealed partial class TextChunker(IOptions<KnowledgeOptions> options)
 {
-    public static int CountTokens(string text) => O200kTokenizer.Instance.CountTokens(text);
+    public static int CountTokens(string text) => O200kTokenizer.Shared.Value.CountTokens(text);
 
     public IReadOnlyList<ChunkDraft> Chunk(string title, ExtractedDocument document)
     {
@@ -58,7 +58,7 @@ public sealed partial class TextChunker(IOptions<KnowledgeOptions> options)
                 var rest = sentence;
                 while (rest.Length > 0)
                 {
-                    var cut = O200kTokenizer.Instance.GetIndexByTokenCount(rest, max, out _, out var count);
+                    var cut = O200kTokenizer.Shared.Value.GetIndexByTokenCount(rest, max, out _, out var count);
                     cut = Math.Max(1, cut);
                     yield return (rest[..cut].Trim(), count);
                     rest = rest[cut..];
@@ -113,7 +113,7 @@ public sealed partial class TextChunker(IOptions<KnowledgeOptions> options)
         if (tail.Count == 0)
         {
             var last = previous[^1].Text;
-            var start = O200kTokenizer.Instance.GetIndexByTokenCountFromEnd(last, budget, out _, out var count);
+            var start = O200kTokenizer.Shared.Value.GetIndexByTokenCountFromEnd(last, budget, out _, out var count);
             var piece = last[Math.Min(start, last.Length)..].Trim();
             if (piece.Length > 0)
             {

@@ -198,23 +198,22 @@ internal sealed class BotFrameworkAuthenticator : IDisposable
         _verified[raw] = token;
     }
 
-    private bool IsLive(VerifiedToken token)
+    private bool IsLive(VerifiedToken token) => IsLive(token.NotBefore, token.Expires);
+
+    /// <summary>Lifetime against our clock (not the machine's, so tests can move time), with five minutes of skew.</summary>
+    private bool IsLive(DateTime? notBefore, DateTime? expires)
     {
         var now = _clock.GetUtcNow().UtcDateTime;
-        return now <= token.Expires + ClockSkew && (token.NotBefore is not { } nbf || now >= nbf - ClockSkew);
+        return expires is { } exp && now <= exp + ClockSkew && (notBefore is not { } nbf || now >= nbf - ClockSkew);
     }
+
+    private bool ValidLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters) =>
+        IsLive(notBefore, expires);
 
     public void Dispose()
     {
         _channelKeys.Dispose();
         _emulatorKeys?.Dispose();
-    }
-
-    /// <summary>Lifetime against our clock (not the machine's), so tests can move time.</summary>
-    private bool ValidLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
-    {
-        var now = _clock.GetUtcNow().UtcDateTime;
-        return expires is { } exp && now <= exp + parameters.ClockSkew && (notBefore is not { } nbf || now >= nbf - parameters.ClockSkew);
     }
 
     private static string? Claim(JsonWebToken token, string type) => token.TryGetClaim(type, out Claim? claim) ? claim.Value : null;
