@@ -55,7 +55,7 @@ internal sealed partial class InboxDispatcher(
                 if (free > 0)
                 {
                     // Channels waiting for their webhook's answer go first: new turns start when the burst is stored.
-                    await signal.WhenAcceptsDoneAsync(AcceptsFirstAtMost, clock, stoppingToken);
+                    await signal.WhenAcceptsDoneAsync(AcceptsFirstAtMost, stoppingToken);
                     foreach (var item in await ClaimAsync(free, stoppingToken))
                     {
                         _running[item.Id] = RunAsync(item, stoppingToken);

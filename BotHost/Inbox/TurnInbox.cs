@@ -166,19 +166,51 @@ internal sealed class HostInstance
 internal sealed class InboxSignal : IDisposable
 {
     private readonly SemaphoreSlim _semaphore = new(0, 1);
+    private readonly Lock _accepts = new();
+    private TaskCompletionSource _acceptsDone = Done();
     private int _accepting;
 
-    public void AcceptStarted() => Interlocked.Increment(ref _accepting);
-
-    public void AcceptEnded() => Interlocked.Decrement(ref _accepting);
-
-    /// <summary>Waits while turns are being accepted, for at most <paramref name="atMost"/>.</summary>
-    public async Task WhenAcceptsDoneAsync(TimeSpan atMost, TimeProvider clock, CancellationToken cancellationToken)
+    public void AcceptStarted()
     {
-        var until = clock.GetUtcNow() + atMost;
-        while (Volatile.Read(ref _accepting) > 0 && clock.GetUtcNow() < until)
+        lock (_accepts)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(2), clock, cancellationToken);
+            if (_accepting++ == 0)
+            {
+                _acceptsDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    public void AcceptEnded()
+    {
+        TaskCompletionSource? done = null;
+        lock (_accepts)
+        {
+            if (--_accepting == 0)
+            {
+                done = _acceptsDone;
+            }
+        }
+
+        done?.TrySetResult();
+    }
+
+    /// <summary>
+    /// Waits while turns are being accepted, for at most <paramref name="atMost"/> of real time: it paces this process's
+    /// own work, so it never waits on the injected clock (a test's frozen clock would make it wait forever).
+    /// </summary>
+    public async Task WhenAcceptsDoneAsync(TimeSpan atMost, CancellationToken cancellationToken)
+    {
+        Task done;
+        lock (_accepts)
+        {
+            done = _acceptsDone.Task;
+        }
+
+        if (!done.IsCompleted)
+        {
+            await done.WaitAsync(atMost, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
@@ -200,4 +232,11 @@ internal sealed class InboxSignal : IDisposable
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _semaphore.WaitAsync(timeout, cancellationToken);
 
     public void Dispose() => _semaphore.Dispose();
+
+    private static TaskCompletionSource Done()
+    {
+        var done = new TaskCompletionSource();
+        done.SetResult();
+        return done;
+    }
 }

@@ -9,14 +9,15 @@ using Microsoft.Extensions.Options;
 namespace ChatBot.Adapters.Slack.Replies;
 
 /// <summary>Answers Slack turns in their thread, streamed with Slack's chat streaming.</summary>
-internal sealed class SlackReplyChannel(SlackBotApi api, IOptions<SlackOptions> options, TimeProvider clock, ILoggerFactory loggers) : IReplyChannel
+/// <remarks>Pacing and stream limits are the channel's real-time limits: they run on the system clock, never the injected one.</remarks>
+internal sealed class SlackReplyChannel(SlackBotApi api, IOptions<SlackOptions> options, ILoggerFactory loggers) : IReplyChannel
 {
     public ChannelKind Channel => ChannelKind.Slack;
 
     public IReplyWriter Open(InboundTurn turn, long turnId)
     {
         ArgumentNullException.ThrowIfNull(turn);
-        return new SlackReplyWriter(api, turn.ReplyAddress, TimeSpan.FromSeconds(options.Value.StreamIntervalSeconds), clock, loggers.CreateLogger<SlackReplyWriter>());
+        return new SlackReplyWriter(api, turn.ReplyAddress, TimeSpan.FromSeconds(options.Value.StreamIntervalSeconds), TimeProvider.System, loggers.CreateLogger<SlackReplyWriter>());
     }
 }
 

@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace ChatBot.Adapters.Teams.Replies;
 
 /// <summary>Answers Teams turns: streamed in personal chats, one message in group chats and channels.</summary>
-internal sealed class TeamsReplyChannel(ConnectorClient connector, IOptions<TeamsOptions> options, TimeProvider clock, ILoggerFactory loggers) : IReplyChannel
+/// <remarks>Pacing and stream limits are the channel's real-time limits: they run on the system clock, never the injected one.</remarks>
+internal sealed class TeamsReplyChannel(ConnectorClient connector, IOptions<TeamsOptions> options, ILoggerFactory loggers) : IReplyChannel
 {
     public ChannelKind Channel => ChannelKind.Teams;
 
@@ -16,7 +17,7 @@ internal sealed class TeamsReplyChannel(ConnectorClient connector, IOptions<Team
         ArgumentNullException.ThrowIfNull(turn);
         var teams = options.Value;
         return new TeamsReplyWriter(connector, turn.ReplyAddress, turn.Conversation.Type == ConversationType.Personal,
-            TimeSpan.FromSeconds(teams.StreamIntervalSeconds), TimeSpan.FromSeconds(teams.StreamLimitSeconds), clock, loggers.CreateLogger<TeamsReplyWriter>());
+            TimeSpan.FromSeconds(teams.StreamIntervalSeconds), TimeSpan.FromSeconds(teams.StreamLimitSeconds), TimeProvider.System, loggers.CreateLogger<TeamsReplyWriter>());
     }
 }
 

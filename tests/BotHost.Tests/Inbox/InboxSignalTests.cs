@@ -12,7 +12,7 @@ public sealed class InboxSignalTests
         signal.AcceptStarted();
         signal.AcceptStarted();
 
-        var waiting = signal.WhenAcceptsDoneAsync(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None);
+        var waiting = signal.WhenAcceptsDoneAsync(TimeSpan.FromMinutes(1), CancellationToken.None);
         signal.AcceptEnded();
         await Task.Delay(100);
         Assert.False(waiting.IsCompleted); // one webhook still waits for its write
@@ -27,8 +27,8 @@ public sealed class InboxSignalTests
         using var signal = new InboxSignal();
         signal.AcceptStarted();
 
-        await signal.WhenAcceptsDoneAsync(TimeSpan.FromMilliseconds(50), TimeProvider.System, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(signal.WhenAcceptsDoneAsync(TimeSpan.Zero, TimeProvider.System, CancellationToken.None).IsCompletedSuccessfully);
+        await signal.WhenAcceptsDoneAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(signal.WhenAcceptsDoneAsync(TimeSpan.Zero, CancellationToken.None).IsCompletedSuccessfully);
     }
 
     [Fact]
@@ -38,6 +38,6 @@ public sealed class InboxSignalTests
         signal.AcceptStarted();
         signal.AcceptEnded();
 
-        Assert.True(signal.WhenAcceptsDoneAsync(TimeSpan.FromMinutes(1), TimeProvider.System, CancellationToken.None).IsCompletedSuccessfully);
+        Assert.True(signal.WhenAcceptsDoneAsync(TimeSpan.FromMinutes(1), CancellationToken.None).IsCompletedSuccessfully);
     }
 }
