@@ -6,12 +6,13 @@ namespace ChatBot.Adapters.Turns;
 /// The text of an answer as it is written, handed to a channel's preview (a stream update, a message edit) in the
 /// background: at most once per interval, one send at a time, always the whole text so far. The pipeline's
 /// <see cref="IReplyWriter.AppendAsync"/> never waits for the channel. The send returns false to stop previews (the
-/// channel closed the stream, the text outgrew a message); the final message then carries everything.
+/// channel closed the stream, the text outgrew a message); the final message then carries everything. The interval is
+/// the channel's real-time rate limit: it runs on the system clock, never the injected one (a test's frozen clock would
+/// stall every preview after the first).
 /// </summary>
 public sealed class PacedText : IAsyncDisposable
 {
     private readonly TimeSpan _interval;
-    private readonly TimeProvider _clock;
     private readonly Func<string, CancellationToken, Task<bool>> _send;
     private readonly StringBuilder _text = new();
     private readonly SemaphoreSlim _more = new(0, 1);
@@ -22,10 +23,9 @@ public sealed class PacedText : IAsyncDisposable
     private int _sentLength;
     private DateTimeOffset _lastSend = DateTimeOffset.MinValue;
 
-    public PacedText(TimeSpan interval, TimeProvider clock, Func<string, CancellationToken, Task<bool>> send)
+    public PacedText(TimeSpan interval, Func<string, CancellationToken, Task<bool>> send)
     {
         _interval = interval;
-        _clock = clock;
         _send = send;
     }
 
@@ -73,15 +73,15 @@ public sealed class PacedText : IAsyncDisposable
     }
 
     /// <summary>Counts a send made outside the previews (a status, the final message) for the pacing.</summary>
-    public void NoteSend() => _lastSend = _clock.GetUtcNow();
+    public void NoteSend() => _lastSend = TimeProvider.System.GetUtcNow();
 
     /// <summary>Waits until the channel may be called again.</summary>
     public async Task WaitForIntervalAsync(CancellationToken cancellationToken)
     {
-        var wait = _lastSend + _interval - _clock.GetUtcNow();
+        var wait = _lastSend + _interval - TimeProvider.System.GetUtcNow();
         if (wait > TimeSpan.Zero)
         {
-            await Task.Delay(wait, _clock, cancellationToken);
+            await Task.Delay(wait, cancellationToken);
         }
     }
 

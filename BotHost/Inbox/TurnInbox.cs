@@ -167,17 +167,15 @@ internal sealed class InboxSignal : IDisposable
 {
     private readonly SemaphoreSlim _semaphore = new(0, 1);
     private readonly Lock _accepts = new();
-    private TaskCompletionSource _acceptsDone = Done();
+    private TaskCompletionSource? _acceptsDone; // set while turns are being accepted
     private int _accepting;
 
     public void AcceptStarted()
     {
         lock (_accepts)
         {
-            if (_accepting++ == 0)
-            {
-                _acceptsDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
+            _acceptsDone ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _accepting++;
         }
     }
 
@@ -188,7 +186,7 @@ internal sealed class InboxSignal : IDisposable
         {
             if (--_accepting == 0)
             {
-                done = _acceptsDone;
+                (done, _acceptsDone) = (_acceptsDone, null);
             }
         }
 
@@ -201,13 +199,13 @@ internal sealed class InboxSignal : IDisposable
     /// </summary>
     public async Task WhenAcceptsDoneAsync(TimeSpan atMost, CancellationToken cancellationToken)
     {
-        Task done;
+        Task? done;
         lock (_accepts)
         {
-            done = _acceptsDone.Task;
+            done = _acceptsDone?.Task;
         }
 
-        if (!done.IsCompleted)
+        if (done is not null)
         {
             await done.WaitAsync(atMost, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             cancellationToken.ThrowIfCancellationRequested();
@@ -232,11 +230,4 @@ internal sealed class InboxSignal : IDisposable
     public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _semaphore.WaitAsync(timeout, cancellationToken);
 
     public void Dispose() => _semaphore.Dispose();
-
-    private static TaskCompletionSource Done()
-    {
-        var done = new TaskCompletionSource();
-        done.SetResult();
-        return done;
-    }
 }

@@ -13,7 +13,7 @@ public sealed class PacedTextTests
     public async Task FirstWords_GoOutAtOnce_AndFinishing_SendsNoLastPreview_SoTheFinalIsNotDelayed()
     {
         var sent = new ConcurrentQueue<string>();
-        await using var text = new PacedText(LongInterval, TimeProvider.System, (t, _) => { sent.Enqueue(t); return Task.FromResult(true); });
+        await using var text = new PacedText(LongInterval, (t, _) => { sent.Enqueue(t); return Task.FromResult(true); });
 
         text.Append("Hello", CancellationToken.None);
         await WaitUntilAsync(() => !sent.IsEmpty);
@@ -31,7 +31,7 @@ public sealed class PacedTextTests
     public async Task AnswerDoneBeforeAnyPreview_StillShowsItsFirstWords()
     {
         var sent = new ConcurrentQueue<string>();
-        await using var text = new PacedText(LongInterval, TimeProvider.System, (t, _) => { sent.Enqueue(t); return Task.FromResult(true); });
+        await using var text = new PacedText(LongInterval, (t, _) => { sent.Enqueue(t); return Task.FromResult(true); });
 
         text.Append("Short answer.", CancellationToken.None);
         await text.FinishAsync();

@@ -9,7 +9,6 @@ using Microsoft.Extensions.Options;
 namespace ChatBot.Adapters.Slack.Replies;
 
 /// <summary>Answers Slack turns in their thread, streamed with Slack's chat streaming.</summary>
-/// <remarks>Pacing and stream limits are the channel's real-time limits: they run on the system clock, never the injected one.</remarks>
 internal sealed class SlackReplyChannel(SlackBotApi api, IOptions<SlackOptions> options, ILoggerFactory loggers) : IReplyChannel
 {
     public ChannelKind Channel => ChannelKind.Slack;
@@ -17,7 +16,7 @@ internal sealed class SlackReplyChannel(SlackBotApi api, IOptions<SlackOptions> 
     public IReplyWriter Open(InboundTurn turn, long turnId)
     {
         ArgumentNullException.ThrowIfNull(turn);
-        return new SlackReplyWriter(api, turn.ReplyAddress, TimeSpan.FromSeconds(options.Value.StreamIntervalSeconds), TimeProvider.System, loggers.CreateLogger<SlackReplyWriter>());
+        return new SlackReplyWriter(api, turn.ReplyAddress, TimeSpan.FromSeconds(options.Value.StreamIntervalSeconds), loggers.CreateLogger<SlackReplyWriter>());
     }
 }
 
@@ -39,12 +38,12 @@ internal sealed partial class SlackReplyWriter : IReplyWriter
     private bool _fallback;
     private bool _reacted;
 
-    public SlackReplyWriter(SlackBotApi api, IReadOnlyDictionary<string, string> address, TimeSpan interval, TimeProvider clock, ILogger logger)
+    public SlackReplyWriter(SlackBotApi api, IReadOnlyDictionary<string, string> address, TimeSpan interval, ILogger logger)
     {
         _api = api;
         _address = address;
         _logger = logger;
-        _text = new PacedText(interval, clock, PreviewAsync);
+        _text = new PacedText(interval, PreviewAsync);
     }
 
     public CancellationToken UserStopped => _stopped.Token;

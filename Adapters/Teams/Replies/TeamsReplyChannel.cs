@@ -7,7 +7,6 @@ using Microsoft.Extensions.Options;
 namespace ChatBot.Adapters.Teams.Replies;
 
 /// <summary>Answers Teams turns: streamed in personal chats, one message in group chats and channels.</summary>
-/// <remarks>Pacing and stream limits are the channel's real-time limits: they run on the system clock, never the injected one.</remarks>
 internal sealed class TeamsReplyChannel(ConnectorClient connector, IOptions<TeamsOptions> options, ILoggerFactory loggers) : IReplyChannel
 {
     public ChannelKind Channel => ChannelKind.Teams;
@@ -17,7 +16,7 @@ internal sealed class TeamsReplyChannel(ConnectorClient connector, IOptions<Team
         ArgumentNullException.ThrowIfNull(turn);
         var teams = options.Value;
         return new TeamsReplyWriter(connector, turn.ReplyAddress, turn.Conversation.Type == ConversationType.Personal,
-            TimeSpan.FromSeconds(teams.StreamIntervalSeconds), TimeSpan.FromSeconds(teams.StreamLimitSeconds), TimeProvider.System, loggers.CreateLogger<TeamsReplyWriter>());
+            TimeSpan.FromSeconds(teams.StreamIntervalSeconds), TimeSpan.FromSeconds(teams.StreamLimitSeconds), loggers.CreateLogger<TeamsReplyWriter>());
     }
 }
 
@@ -35,7 +34,6 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
     private readonly IReadOnlyDictionary<string, string> _address;
     private readonly bool _stream;
     private readonly TimeSpan _streamLimit;
-    private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly PacedText _text;
     private readonly SemaphoreSlim _send = new(1, 1);
@@ -46,15 +44,14 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
     private bool _streamClosed;
     private bool _typingSent;
 
-    public TeamsReplyWriter(ConnectorClient connector, IReadOnlyDictionary<string, string> address, bool stream, TimeSpan interval, TimeSpan streamLimit, TimeProvider clock, ILogger logger)
+    public TeamsReplyWriter(ConnectorClient connector, IReadOnlyDictionary<string, string> address, bool stream, TimeSpan interval, TimeSpan streamLimit, ILogger logger)
     {
         _connector = connector;
         _address = address;
         _stream = stream;
         _streamLimit = streamLimit;
-        _clock = clock;
         _logger = logger;
-        _text = new PacedText(interval, clock, PreviewAsync);
+        _text = new PacedText(interval, PreviewAsync);
     }
 
     public CancellationToken UserStopped => _stopped.Token;
@@ -176,7 +173,7 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
         await _send.WaitAsync(cancellationToken);
         try
         {
-            if (_streamClosed || (_streamId is not null && _clock.GetUtcNow() - _streamStarted > _streamLimit))
+            if (_streamClosed || (_streamId is not null && TimeProvider.System.GetUtcNow() - _streamStarted > _streamLimit))
             {
                 _streamClosed = true;
                 return false;
@@ -207,7 +204,7 @@ internal sealed partial class TeamsReplyWriter : IReplyWriter
             if (_streamId is null)
             {
                 _streamId = response.Id;
-                _streamStarted = _clock.GetUtcNow();
+                _streamStarted = TimeProvider.System.GetUtcNow();
             }
         }
         catch (ConnectorException ex) when (ex.Status == 403)
